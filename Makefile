@@ -1,0 +1,32 @@
+# The two commands: `make run` (the product, embedded) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test lint
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: export PATH := $(BIN):$(PATH)
+run: export SYNCAPP_HTTPS ?= false
+run: install
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@echo "syncapp is starting at http://127.0.0.1:8000/ (stop with Ctrl-C)"
+	$(BIN)/honcho start -f Procfile
+
+test: export PATH := $(BIN):$(PATH)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

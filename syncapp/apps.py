@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SyncappConfig(AppConfig):
+    name = "syncapp"
+    verbose_name = "Workspaces and people"

@@ -1,0 +1,94 @@
+"""Seed the demo workspace that `make run` shows a newcomer. Running it again changes nothing."""
+
+import random
+import secrets
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from models_catalog.models import Model, Source, SourceKind
+from syncapp.models import Membership, Role, User, Workspace
+
+DEMO_USERNAME = "demo"
+CUSTOMER_COUNT = 5000
+FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Tim"]
+LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton", "Berners"]
+WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Soylent", "Hooli", "Vandelay"]
+SUFFIXES = ["Ltd", "Inc", "GmbH", "SA", "BV", "LLC"]
+CITIES = [("Paris", "FR"), ("Berlin", "DE"), ("Austin", "US"), ("Toronto", "CA"), ("Leeds", "GB"), ("Lyon", "FR")]
+
+
+def build_warehouse(path: Path, count: int = CUSTOMER_COUNT) -> None:
+    """A sample warehouse: one `customers` table, the same rows every time."""
+    rng = random.Random(20231)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS customers (
+                id INTEGER PRIMARY KEY, company_name TEXT NOT NULL, first_name TEXT, last_name TEXT,
+                email TEXT, phone TEXT, city TEXT, country TEXT, is_active INTEGER NOT NULL,
+                credit_limit NUMERIC, signup_date TEXT)"""
+        )
+        if db.execute("SELECT count(*) FROM customers").fetchone()[0]:
+            return
+        rows = []
+        for customer_id in range(1, count + 1):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            company = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(SUFFIXES)}"
+            city, country = rng.choice(CITIES)
+            signup = date(2020, 1, 1) + timedelta(days=rng.randrange(1800))
+            rows.append(
+                (
+                    customer_id, company, first, last,
+                    f"{first.lower()}.{last.lower()}{customer_id}@example.com",
+                    f"+1-555-{rng.randrange(10**7):07d}", city, country, int(rng.random() > 0.1),
+                    rng.choice([1000, 5000, 10000, 25000]), signup.isoformat(),
+                )
+            )
+        db.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+
+class Command(BaseCommand):
+    help = "Create the demo workspace, its user and its sample warehouse, if they are not there yet."
+
+    def handle(self, *args, **options) -> None:
+        warehouse = settings.DATA_DIR / "demo_warehouse.sqlite3"
+        build_warehouse(warehouse)
+        password = self._demo_password()
+        with transaction.atomic():
+            workspace, _ = Workspace.objects.get_or_create(slug="demo", defaults={"name": "Demo"})
+            user, created = User.objects.get_or_create(username=DEMO_USERNAME, defaults={"timezone": "UTC"})
+            if created:
+                user.set_password(password)
+                user.save()
+            Membership.objects.get_or_create(user=user, workspace=workspace, defaults={"role": Role.ADMIN})
+            source, _ = Source.objects.get_or_create(
+                workspace=workspace,
+                name="Demo warehouse",
+                defaults={"kind": SourceKind.SQLITE, "database": str(warehouse), "created_by": user},
+            )
+            Model.objects.get_or_create(
+                workspace=workspace,
+                slug="customers",
+                defaults={
+                    "source": source,
+                    "name": "Customers",
+                    "sql": "SELECT * FROM customers",
+                    "primary_key": "id",
+                    "created_by": user,
+                },
+            )
+        self.stdout.write(f"Demo workspace ready: log in as {DEMO_USERNAME} / {password}")
+
+    def _demo_password(self) -> str:
+        # Kept beside the app database, readable by its owner only, so that every `make run` can
+        # print the login again.
+        path = settings.DATA_DIR / "demo_password"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(12))
+        return path.read_text().strip()
