@@ -25,6 +25,7 @@ run: install
 
 test: export PATH := $(BIN):$(PATH)
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -47,6 +47,4 @@ class Destination(WorkspaceOwned):
             raise ValidationError({"config": "The configuration must be a JSON object."})
         errors = self.adapter_class().validate_config(self.config, self.credentials_dict())
         if errors:
-            raise ValidationError(
-                {"config": [f"{message}" for message in errors.values()]}
-            )
+            raise ValidationError({"config": [f"{message}" for message in errors.values()]})

@@ -19,5 +19,7 @@ def adapter_class(kind: str):
     try:
         _label, path = ADAPTERS[kind]
     except KeyError:
-        raise LookupError(f"There is no destination kind {kind!r}; known kinds: {', '.join(ADAPTERS)}") from None
+        raise LookupError(
+            f"There is no destination kind {kind!r}; known kinds: {', '.join(ADAPTERS)}"
+        ) from None
     return import_string(path)

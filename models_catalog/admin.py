@@ -10,7 +10,18 @@ class SourceAdmin(WorkspaceScopedAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     readonly_fields = ["created_by", "created_at"]
-    fields = ["workspace", "name", "kind", "host", "port", "database", "username", "password", "url", "options"]
+    fields = [
+        "workspace",
+        "name",
+        "kind",
+        "host",
+        "port",
+        "database",
+        "username",
+        "password",
+        "url",
+        "options",
+    ]
 
 
 @admin.register(Model)

@@ -70,7 +70,9 @@ class Source(WorkspaceOwned):
                     errors["url"] = "This is not a SQLAlchemy URL (dialect+driver://user@host/database)."
                 else:
                     if parsed.password:
-                        errors["url"] = "Put the password in the password field, where it is stored encrypted."
+                        errors["url"] = (
+                            "Put the password in the password field, where it is stored encrypted."
+                        )
         elif self.kind in FILE_KINDS:
             if not self.database:
                 errors["database"] = "Enter the path of the database file."

@@ -18,10 +18,15 @@ class ConnectionResult:
 
 def source_engine(*, source: Source) -> sqlalchemy.Engine:
     url = source.sqlalchemy_url()
-    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.get_backend_name() in (
-        "postgresql",
-        "mysql",
-    ) else {}
+    connect_args = (
+        {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        if url.get_backend_name()
+        in (
+            "postgresql",
+            "mysql",
+        )
+        else {}
+    )
     return sqlalchemy.create_engine(url, connect_args=connect_args, poolclass=sqlalchemy.pool.NullPool)
 
 
@@ -37,7 +42,9 @@ def source_test_connection(*, source: Source) -> ConnectionResult:
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text("SELECT 1"))
     except ModuleNotFoundError as exc:
-        return ConnectionResult(False, f"This kind of warehouse needs a driver that is not installed: {exc.name}")
+        return ConnectionResult(
+            False, f"This kind of warehouse needs a driver that is not installed: {exc.name}"
+        )
     except DBAPIError as exc:
         return ConnectionResult(False, _without_secret(f"Could not connect: {exc.orig}".strip(), source))
     except SQLAlchemyError as exc:

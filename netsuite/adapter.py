@@ -30,9 +30,7 @@ class NetSuiteAdapter(Adapter):
         Setting("consumer_secret", "Consumer secret", secret=True),
         Setting("token_id", "Token ID", secret=True),
         Setting("token_secret", "Token secret", secret=True),
-        Setting(
-            "api", "API", required=False, default="soap", help_text="soap (batched, faster) or rest."
-        ),
+        Setting("api", "API", required=False, default="soap", help_text="soap (batched, faster) or rest."),
         Setting(
             "concurrency_limit",
             "Concurrency limit",
@@ -46,7 +44,7 @@ class NetSuiteAdapter(Adapter):
             "base_url",
             "Base URL",
             required=False,
-            help_text="Overrides https://<account>.suitetalk.api.netsuite.com, e.g. for the NetSuite sandbox.",
+            help_text="Overrides https://<account>.suitetalk.api.netsuite.com (the NetSuite sandbox, say).",
         ),
     )
 
@@ -56,7 +54,7 @@ class NetSuiteAdapter(Adapter):
         account_id = config.get("account_id")
         if account_id and not ACCOUNT_ID.match(str(account_id)):
             errors["account_id"] = (
-                f"{account_id!r} is not a NetSuite account ID (digits, optionally followed by _SB1 and the like)."
+                f"{account_id!r} is not a NetSuite account ID (digits, then maybe _SB1 or the like)."
             )
         if config.get("api", "soap") not in ("soap", "rest"):
             errors["api"] = "The API must be soap or rest."

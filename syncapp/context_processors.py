@@ -10,6 +10,8 @@ def workspaces(request: HttpRequest) -> dict:
         return {}
 
     def memberships():
-        return list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+        return list(
+            Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
+        )
 
     return {"user_memberships": memberships}

@@ -50,7 +50,7 @@ def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
     except ValueError:
         raise ImproperlyConfigured(
             "SYNCAPP_ENCRYPTION_KEYS must be comma-separated Fernet keys "
-            "(32 url-safe base64-encoded bytes each; make one with `python manage.py generate_encryption_key`)"
+            "(32 url-safe base64-encoded bytes each: `python manage.py generate_encryption_key` makes one)"
         ) from None
 
 

@@ -10,7 +10,9 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 
 class ProfileForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=timezone_choices, help_text="Dates and times are shown in this timezone.")
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, help_text="Dates and times are shown in this timezone."
+    )
 
     class Meta:
         model = User

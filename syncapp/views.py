@@ -15,9 +15,12 @@ from syncs.models import Sync
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send the user to their first workspace; there is no "last used workspace" fallback."""
-    membership = Membership.objects.filter(user=request.user).select_related("workspace").order_by(
-        "workspace__name"
-    ).first()
+    membership = (
+        Membership.objects.filter(user=request.user)
+        .select_related("workspace")
+        .order_by("workspace__name")
+        .first()
+    )
     if membership is None:
         return render(request, "syncapp/no_workspace.html")
     return redirect("workspace_home", workspace_slug=membership.workspace.slug)

@@ -13,7 +13,9 @@ from syncapp.models import WorkspaceOwned, WorkspaceQuerySet
 
 class Folder(WorkspaceOwned):
     name = models.CharField(max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -105,7 +107,7 @@ class Sync(WorkspaceOwned):
                 errors["interval_unit"] = "Choose minutes, hours or days."
         elif self.schedule_kind == ScheduleKind.CRON and not croniter.is_valid(self.cron_expression or ""):
             errors["cron_expression"] = (
-                f"{self.cron_expression!r} is not a cron expression (five fields: minute hour day month weekday)."
+                f"{self.cron_expression!r} is not a cron expression (minute hour day-of-month month weekday)."
             )
         if self.destination_id:
             config_errors = self.destination.adapter_class().validate_sync_config(self.config)
@@ -136,7 +138,9 @@ class RunTrigger(models.TextChoices):
 
 class SyncRun(models.Model):
     sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="runs")
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
+    status = models.CharField(
+        max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True
+    )
     trigger = models.CharField(max_length=10, choices=RunTrigger.choices)
     full_resync = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -25,6 +25,7 @@ ALL_SECRETS = [SOURCE_PASSWORD, *NETSUITE_SECRETS.values()]
 def sql_and_logs(caplog):
     """Log every SQL statement with its parameters, and capture every log line at DEBUG."""
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="django.db.backends")
     connection.force_debug_cursor = True
     yield caplog
     connection.force_debug_cursor = False
@@ -52,7 +53,12 @@ def save_through_admin(client, world) -> tuple[Source, Destination]:
         },
     )
     assert response.status_code == 302, response.content.decode()
-    form = {"workspace": world.acme.pk, "name": "NetSuite", "kind": "netsuite", "config": '{"account_id": "1234567"}'}
+    form = {
+        "workspace": world.acme.pk,
+        "name": "NetSuite",
+        "kind": "netsuite",
+        "config": '{"account_id": "1234567"}',
+    }
     form |= {f"secret__netsuite__{name}": value for name, value in NETSUITE_SECRETS.items()}
     response = client.post(reverse("admin:destinations_destination_add"), form)
     assert response.status_code == 302, response.content.decode()
@@ -91,7 +97,10 @@ def test_no_page_form_or_admin_page_shows_a_saved_secret(client, world, sql_and_
         assert response.status_code == 200, page
         assert_no_secret(response.content.decode(), page)
     change_page = client.get(reverse("admin:destinations_destination_change", args=[destination.pk]))
-    assert "consumer_key, consumer_secret, token_id, token_secret (values hidden)" in change_page.content.decode()
+    assert (
+        "consumer_key, consumer_secret, token_id, token_secret (values hidden)"
+        in change_page.content.decode()
+    )
     assert_no_secret(sql_and_logs.text, "the log")
 
 
@@ -100,9 +109,15 @@ def test_a_blank_secret_on_edit_keeps_the_saved_one(client, world):
     response = client.post(
         reverse("admin:models_catalog_source_change", args=[source.pk]),
         {
-            "workspace": world.acme.pk, "name": "Warehouse renamed", "kind": SourceKind.POSTGRESQL,
-            "host": "127.0.0.1", "port": "1", "database": "analytics", "username": "reader",
-            "password": "", "options": "{}",
+            "workspace": world.acme.pk,
+            "name": "Warehouse renamed",
+            "kind": SourceKind.POSTGRESQL,
+            "host": "127.0.0.1",
+            "port": "1",
+            "database": "analytics",
+            "username": "reader",
+            "password": "",
+            "options": "{}",
         },
     )
     assert response.status_code == 302
@@ -111,8 +126,13 @@ def test_a_blank_secret_on_edit_keeps_the_saved_one(client, world):
     assert source.password.reveal() == SOURCE_PASSWORD
     response = client.post(
         reverse("admin:destinations_destination_change", args=[destination.pk]),
-        {"workspace": world.acme.pk, "name": "NetSuite", "kind": "netsuite", "config": '{"account_id": "1234567"}',
-         "secret__netsuite__token_secret": "ts-rotated"},
+        {
+            "workspace": world.acme.pk,
+            "name": "NetSuite",
+            "kind": "netsuite",
+            "config": '{"account_id": "1234567"}',
+            "secret__netsuite__token_secret": "ts-rotated",
+        },
     )
     assert response.status_code == 302, response.content.decode()
     destination.refresh_from_db()
@@ -121,8 +141,14 @@ def test_a_blank_secret_on_edit_keeps_the_saved_one(client, world):
 
 def test_a_failed_connection_names_the_problem_but_not_the_password(world, sql_and_logs):
     source = Source(
-        workspace=world.acme, name="Down", kind=SourceKind.POSTGRESQL, host="127.0.0.1", port=1,
-        database="analytics", username="reader", password=SOURCE_PASSWORD,
+        workspace=world.acme,
+        name="Down",
+        kind=SourceKind.POSTGRESQL,
+        host="127.0.0.1",
+        port=1,
+        database="analytics",
+        username="reader",
+        password=SOURCE_PASSWORD,
     )
     result = source_test_connection(source=source)
     assert not result.ok

@@ -16,10 +16,28 @@ from syncapp.models import Membership, Role, User, Workspace
 DEMO_USERNAME = "demo"
 CUSTOMER_COUNT = 5000
 FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Tim"]
-LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton", "Berners"]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Thompson",
+    "Hamilton",
+    "Berners",
+]
 WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Soylent", "Hooli", "Vandelay"]
 SUFFIXES = ["Ltd", "Inc", "GmbH", "SA", "BV", "LLC"]
-CITIES = [("Paris", "FR"), ("Berlin", "DE"), ("Austin", "US"), ("Toronto", "CA"), ("Leeds", "GB"), ("Lyon", "FR")]
+CITIES = [
+    ("Paris", "FR"),
+    ("Berlin", "DE"),
+    ("Austin", "US"),
+    ("Toronto", "CA"),
+    ("Leeds", "GB"),
+    ("Lyon", "FR"),
+]
 
 
 def build_warehouse(path: Path, count: int = CUSTOMER_COUNT) -> None:
@@ -43,10 +61,17 @@ def build_warehouse(path: Path, count: int = CUSTOMER_COUNT) -> None:
             signup = date(2020, 1, 1) + timedelta(days=rng.randrange(1800))
             rows.append(
                 (
-                    customer_id, company, first, last,
+                    customer_id,
+                    company,
+                    first,
+                    last,
                     f"{first.lower()}.{last.lower()}{customer_id}@example.com",
-                    f"+1-555-{rng.randrange(10**7):07d}", city, country, int(rng.random() > 0.1),
-                    rng.choice([1000, 5000, 10000, 25000]), signup.isoformat(),
+                    f"+1-555-{rng.randrange(10**7):07d}",
+                    city,
+                    country,
+                    int(rng.random() > 0.1),
+                    rng.choice([1000, 5000, 10000, 25000]),
+                    signup.isoformat(),
                 )
             )
         db.executemany("INSERT INTO customers VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
