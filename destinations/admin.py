@@ -30,17 +30,19 @@ class DestinationAdminForm(forms.ModelForm):
                         help_text="Write-only. Leave blank to keep the saved value.",
                     )
 
-    def _post_clean(self) -> None:
-        kind = self.cleaned_data.get("kind")
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
         if kind in registry.ADAPTERS:
+            # Before the model's own validation, which checks that every required secret is saved.
             self.instance.set_credentials(
                 {
-                    setting.name: self.cleaned_data.get(_secret_field_name(kind, setting.name))
+                    setting.name: cleaned.get(_secret_field_name(kind, setting.name))
                     for setting in registry.adapter_class(kind).settings
                     if setting.secret
                 }
             )
-        super()._post_clean()
+        return cleaned
 
 
 @admin.register(Destination)

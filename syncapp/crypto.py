@@ -8,6 +8,7 @@ a log line or an exception message shows as a mask, not as itself.
 import functools
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -120,17 +121,21 @@ class EncryptedField(models.TextField):
         super().save_form_data(instance, data)
 
     def formfield(self, **kwargs):
-        from django import forms
+        return super().formfield(
+            **{**kwargs, "form_class": SecretFormField, "widget": SecretFormField.widget}
+        )
 
-        defaults = {
-            "form_class": forms.CharField,
-            "widget": forms.PasswordInput(render_value=False),
-            "required": False,
-            "strip": False,
-            "help_text": "Write-only: never shown again. Leave blank to keep the saved value.",
-        }
-        defaults.update(kwargs)
-        defaults["required"] = False
-        field = super().formfield(**defaults)
-        field.prepare_value = lambda value: ""  # never put the saved secret in the page
-        return field
+
+class SecretFormField(forms.CharField):
+    """A write-only form field: the page never carries the saved value, and blank means "keep it"."""
+
+    widget = forms.PasswordInput(render_value=False)
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.pop("max_length", None)
+        kwargs["required"] = False
+        kwargs.setdefault("help_text", "Write-only: never shown again. Leave blank to keep the saved value.")
+        super().__init__(strip=False, **kwargs)
+
+    def prepare_value(self, value) -> str:
+        return ""

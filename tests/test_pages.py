@@ -102,3 +102,14 @@ def test_the_demo_seed_makes_a_workspace_the_demo_user_logs_into(client, db, set
 def test_members_who_are_not_admins_see_no_admin_link(client, world, persona):
     client.force_login(getattr(world, persona))
     assert reverse("admin:index") not in client.get(reverse("workspace_home", args=["acme"])).content.decode()
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.alice)
+    response = client.post(reverse("profile"), {"timezone": "Asia/Tokyo"})
+    assert response.status_code == 403
+    world.alice.refresh_from_db()
+    assert world.alice.timezone == "UTC"
