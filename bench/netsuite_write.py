@@ -11,7 +11,6 @@ The writer is what a sync run uses: `concurrency` threads, each writing whole ba
 """
 
 import argparse
-import json
 import os
 import resource
 import socket
@@ -19,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +27,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "syncapp.settings")
 os.environ.setdefault("SYNCAPP_DATA_DIR", tempfile.mkdtemp(prefix="syncapp-bench-"))
 
 import django  # noqa: E402
+import requests  # noqa: E402
 
 django.setup()
 
@@ -52,14 +51,10 @@ def free_port() -> int:
 
 
 def control(base_url: str, path: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        f"{base_url}/_sandbox/{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="GET" if body is None else "POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback sandbox
-        return json.loads(response.read() or b"{}")
+    url = f"{base_url}/_sandbox/{path}"
+    response = requests.get(url, timeout=30) if body is None else requests.post(url, json=body, timeout=30)
+    response.raise_for_status()
+    return response.json() if response.content else {}
 
 
 def start_sandbox(workdir: Path) -> tuple[subprocess.Popen, str]:
@@ -83,7 +78,7 @@ def start_sandbox(workdir: Path) -> tuple[subprocess.Popen, str]:
         try:
             control(base_url, "stats")
             return process, base_url
-        except OSError:
+        except requests.ConnectionError:
             time.sleep(0.05)
     process.kill()
     raise SystemExit("the NetSuite sandbox did not start")

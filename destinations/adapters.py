@@ -5,9 +5,13 @@ nothing outside an adapter's package knows its wire format.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 SYNC_MODES = ("upsert", "update", "insert", "mirror", "archive")
+# What the engine asks of a destination for one batch. Mirror mode is upsert + delete; archive mode
+# is upsert + archive (mark the records of removed rows inactive).
+Operation = Literal["upsert", "insert", "update", "delete", "archive"]
+FIELD_TYPES = ("text", "checkbox", "date", "number", "currency", "select")
 
 
 class DestinationError(Exception):
@@ -48,8 +52,29 @@ class Setting:
 class FieldSpec:
     name: str
     label: str
-    type: str  # text, checkbox, date, number, currency, select
+    type: str  # one of FIELD_TYPES
     required: bool = False
+    custom: bool = False
+    references: str = ""  # for select fields: the object type the value points at, when known
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The value of a select field: a destination record by its internal ID or its external ID."""
+
+    internal_id: str = ""
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    """One row to write. Field values are already cast to their field's type: text str, checkbox
+    bool, date datetime.date or datetime.datetime, number int/float/Decimal, currency Decimal,
+    select Reference. `record_id` is the destination's own ID when a previous write returned it."""
+
+    external_id: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    record_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,10 +149,22 @@ class Adapter:
     def describe_objects(self) -> list[ObjectSpec]:
         raise NotImplementedError
 
-    def write_batch(self, *, object_type: str, mode: str, records: list[dict]) -> list[RowResult]:
+    def batch_size(self, operation: Operation) -> int:
+        """The most records one write_batch call may carry for this operation."""
         raise NotImplementedError
 
-    def delete_batch(self, *, object_type: str, record_ids: list[str]) -> list[RowResult]:
+    def concurrency_limit(self) -> int:
+        """The most requests this destination account may have in flight, across all processes."""
+        raise NotImplementedError
+
+    def write_batch(
+        self, *, object_type: str, operation: Operation, records: list[OutgoingRecord]
+    ) -> list[RowResult]:
+        """Write the records; one RowResult per record, in the order given.
+
+        Temporary failures are retried inside; a whole-batch failure that remains raises
+        TemporaryError or PermanentError. Writing the same batch again must not duplicate records.
+        """
         raise NotImplementedError
 
 
