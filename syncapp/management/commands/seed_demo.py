@@ -1,5 +1,6 @@
 """Seed the demo workspace that `make run` shows a newcomer. Running it again changes nothing."""
 
+import json
 import random
 import secrets
 import sqlite3
@@ -10,10 +11,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from destinations.models import Destination
 from models_catalog.models import Model, Source, SourceKind
 from syncapp.models import Membership, Role, User, Workspace
 
 DEMO_USERNAME = "demo"
+SANDBOX_URL = "http://127.0.0.1:8765"  # where `make run` starts the NetSuite sandbox (Procfile)
+SANDBOX_ACCOUNT = "1234567_SB1"
 CUSTOMER_COUNT = 5000
 FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Tim"]
 LAST = [
@@ -84,6 +88,7 @@ class Command(BaseCommand):
         warehouse = settings.DATA_DIR / "demo_warehouse.sqlite3"
         build_warehouse(warehouse)
         password = self._demo_password()
+        credentials = self._sandbox_credentials()
         with transaction.atomic():
             workspace, _ = Workspace.objects.get_or_create(slug="demo", defaults={"name": "Demo"})
             user, created = User.objects.get_or_create(username=DEMO_USERNAME, defaults={"timezone": "UTC"})
@@ -95,6 +100,15 @@ class Command(BaseCommand):
                 workspace=workspace,
                 name="Demo warehouse",
                 defaults={"kind": SourceKind.SQLITE, "database": str(warehouse), "created_by": user},
+            )
+            Destination.objects.get_or_create(
+                workspace=workspace,
+                name="NetSuite sandbox",
+                defaults={
+                    "kind": "netsuite",
+                    "config": {"account_id": SANDBOX_ACCOUNT, "api": "soap", "base_url": SANDBOX_URL},
+                    "credentials": json.dumps(credentials),
+                },
             )
             Model.objects.get_or_create(
                 workspace=workspace,
@@ -108,6 +122,38 @@ class Command(BaseCommand):
                 },
             )
         self.stdout.write(f"Demo workspace ready: log in as {DEMO_USERNAME} / {password}")
+
+    def _sandbox_credentials(self) -> dict:
+        """The demo NetSuite account's token, and the sandbox's start-up file that declares it."""
+        path = settings.DATA_DIR / "netsuite_sandbox.json"
+        if not path.exists():
+            path.touch(mode=0o600)
+            token = {
+                name: secrets.token_hex(32)
+                for name in ("consumer_key", "consumer_secret", "token_id", "token_secret")
+            }
+            account = {
+                "account_id": SANDBOX_ACCOUNT,
+                "concurrency_limit": 5,
+                "tokens": [token | {"permissions": "all"}],
+                "custom_fields": [
+                    {
+                        "record_type": "customer",
+                        "script_id": "custentity_signup_date",
+                        "label": "Signup date",
+                        "type": "date",
+                    },
+                    {
+                        "record_type": "customer",
+                        "script_id": "custentity_country",
+                        "label": "Country",
+                        "type": "text",
+                    },
+                ],
+            }
+            path.write_text(json.dumps({"accounts": [account], "behaviour": {"latency_ms": 150}}, indent=2))
+        token = json.loads(path.read_text())["accounts"][0]["tokens"][0]
+        return {name: token[name] for name in ("consumer_key", "consumer_secret", "token_id", "token_secret")}
 
     def _demo_password(self) -> str:
         # Kept beside the app database, readable by its owner only, so that every `make run` can
