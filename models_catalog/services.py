@@ -16,16 +16,11 @@ class ConnectionResult:
     message: str
 
 
-def source_engine(*, source: Source) -> sqlalchemy.Engine:
+def source_engine(*, source: Source, extra_connect_args: dict | None = None) -> sqlalchemy.Engine:
     url = source.sqlalchemy_url()
-    connect_args = (
-        {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-        if url.get_backend_name()
-        in (
-            "postgresql",
-            "mysql",
-        )
-        else {}
+    server = url.get_backend_name() in ("postgresql", "mysql")
+    connect_args = ({"connect_timeout": CONNECT_TIMEOUT_SECONDS} if server else {}) | (
+        extra_connect_args or {}
     )
     return sqlalchemy.create_engine(url, connect_args=connect_args, poolclass=sqlalchemy.pool.NullPool)
 

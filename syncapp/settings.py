@@ -196,6 +196,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "enqueue-due-syncs": {"task": "syncs.tasks.enqueue_due_syncs", "schedule": 20.0},
+    "reap-stalled-runs": {"task": "syncs.tasks.reap_stalled_runs", "schedule": 30.0},
+}
+# A run with no sign of progress for this long is marked incomplete by the reaper.
+SYNCAPP_RUN_STALL_SECONDS = env_int("SYNCAPP_RUN_STALL_SECONDS", 600, minimum=5)
 
 LOG_LEVEL = env_str("SYNCAPP_LOG_LEVEL", "INFO").upper()
 LOGGING = {

@@ -82,6 +82,7 @@ class Sync(WorkspaceOwned):
     interval_unit = models.CharField(max_length=10, choices=IntervalUnit.choices, blank=True)
     cron_expression = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.SET_NULL, related_name="syncs")
     labels = models.ManyToManyField(Label, blank=True, related_name="syncs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -130,6 +131,36 @@ class RunStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+ACTIVE_STATUSES = (
+    RunStatus.PENDING,
+    RunStatus.QUERYING,
+    RunStatus.PREPARING,
+    RunStatus.QUEUED,
+    RunStatus.IN_PROGRESS,
+)
+# The run state machine, written down once: status -> the statuses it may move to.
+RUN_TRANSITIONS: dict[str, set[str]] = {
+    RunStatus.PENDING: {RunStatus.QUERYING, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INCOMPLETE},
+    RunStatus.QUERYING: {RunStatus.PREPARING, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INCOMPLETE},
+    RunStatus.PREPARING: {RunStatus.QUEUED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INCOMPLETE},
+    RunStatus.QUEUED: {
+        RunStatus.IN_PROGRESS,
+        RunStatus.SUCCESS,
+        RunStatus.WARNING,
+        RunStatus.FAILED,
+        RunStatus.CANCELLED,
+        RunStatus.INCOMPLETE,
+    },
+    RunStatus.IN_PROGRESS: {
+        RunStatus.SUCCESS,
+        RunStatus.WARNING,
+        RunStatus.FAILED,
+        RunStatus.CANCELLED,
+        RunStatus.INCOMPLETE,
+    },
+}
+
+
 class RunTrigger(models.TextChoices):
     MANUAL = "manual", "Manual"
     SCHEDULE = "schedule", "Schedule"
@@ -167,6 +198,7 @@ class SyncRun(models.Model):
 
     error_code = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     # Runs belong to a workspace through their sync; scoping follows that path.
     objects = WorkspaceQuerySet.as_manager()
@@ -198,3 +230,106 @@ class SyncRun(models.Model):
     @property
     def failed_total(self) -> int:
         return self.failed_added + self.failed_changed + self.failed_removed
+
+
+class SnapshotRow(models.Model):
+    """What the destination is known to hold for one model row: the row's hash and the record's ID.
+
+    Only rows the destination confirmed are here; a rejected or unsent row is absent (or keeps its
+    previous hash), so the next run plans it again by itself.
+    """
+
+    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="+")
+    primary_key = models.CharField(max_length=255)
+    row_hash = models.CharField(max_length=32)
+    record_id = models.CharField(max_length=255, blank=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+    workspace_lookup = "sync__workspace"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sync", "primary_key"], name="one_snapshot_row_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.primary_key} -> {self.record_id or '?'}"
+
+
+class PlanStage(models.Model):
+    """A run's current model rows (key, hash, position), bulk-loaded so that the diff is set operations."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    position = models.PositiveBigIntegerField()
+    primary_key = models.CharField(max_length=255)
+    row_hash = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "primary_key"], name="stage_run_key")]
+
+    def __str__(self) -> str:
+        return f"row {self.position} of run {self.run_id}"
+
+
+class BatchStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    WRITING = "writing", "Writing"
+    DONE = "done", "Done"
+
+
+class RunBatch(models.Model):
+    """One request's worth of planned rows. Its outcome is counted once: the writing -> done CAS."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    operation = models.CharField(max_length=10)  # destinations.adapters.Operation
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="one_batch_number_per_run")]
+
+    def __str__(self) -> str:
+        return f"batch {self.number} of run {self.run_id} ({self.operation})"
+
+
+class ChangeKind(models.TextChoices):
+    ADDED = "added", "Added"
+    CHANGED = "changed", "Changed"
+    REMOVED = "removed", "Removed"
+
+
+class PlannedRow(models.Model):
+    """A row a run will write: its change, its hash and the column values the mappings read."""
+
+    batch = models.ForeignKey(RunBatch, on_delete=models.CASCADE, related_name="rows")
+    primary_key = models.CharField(max_length=255)
+    change = models.CharField(max_length=10, choices=ChangeKind.choices)
+    row_hash = models.CharField(max_length=32, blank=True)
+    record_id = models.CharField(max_length=255, blank=True)
+    values = models.JSONField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.change} {self.primary_key}"
+
+
+class RejectedRow(models.Model):
+    """A row a run could not write, and why. At most REJECTED_ROWS_KEPT per run are kept; the run's
+    failed counts hold the total."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="rejected_rows")
+    primary_key = models.CharField(max_length=255, blank=True)
+    change = models.CharField(max_length=10, choices=ChangeKind.choices)
+    error_code = models.CharField(max_length=100)
+    error_message = models.TextField()
+
+    objects = WorkspaceQuerySet.as_manager()
+    workspace_lookup = "run__sync__workspace"
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.primary_key}: {self.error_code}"

@@ -1,0 +1,159 @@
+"""The planner finds added, changed and removed rows with set operations against the snapshot."""
+
+import sqlite3
+
+import pytest
+
+from destinations.adapters import RowResult
+from models_catalog.models import SourceKind
+from syncs import services
+from syncs.models import BatchStatus, PlannedRow, RunBatch, SyncRun
+from syncs.planner import ModelQueryError, plan_run
+from tests import factories
+
+SIZES = {"upsert": 2, "insert": 3, "update": 2, "delete": 3, "archive": 2}
+MAPPINGS = [{"from": "name", "to": "companyName"}, {"template": "{{ city | upcase }}", "to": "comments"}]
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = tmp_path / "warehouse.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (id INTEGER, name TEXT, city TEXT, unmapped TEXT)")
+        db.executemany(
+            "INSERT INTO customers VALUES (?, ?, ?, ?)", [(n, f"Company {n}", "paris", "x") for n in range(1, 6)]
+        )
+    return path
+
+
+def execute(path, sql, *params):
+    with sqlite3.connect(path) as db:
+        db.execute(sql, params)
+
+
+@pytest.fixture
+def sync(world, warehouse):
+    def make(mode="mirror"):
+        source = factories.SourceFactory(
+            workspace=world.acme, kind=SourceKind.SQLITE, database=str(warehouse), host="", password=""
+        )
+        model = factories.ModelFactory(workspace=world.acme, source=source, sql="SELECT * FROM customers")
+        return factories.SyncFactory(
+            workspace=world.acme, model=model, config={"object": "customer", "mode": mode, "mappings": MAPPINGS}
+        )
+
+    return make
+
+
+def plan(sync, full_resync=False):
+    run = SyncRun.objects.create(sync=sync, trigger="manual", full_resync=full_resync)
+    result = plan_run(run, batch_sizes=SIZES)
+    rows = PlannedRow.objects.filter(batch__run=run).select_related("batch")
+    return run, result, {(row.change, row.primary_key, row.batch.operation) for row in rows}
+
+
+def confirm_everything(run):
+    """Play the destination confirming every planned row (the write path's own bookkeeping)."""
+    for batch in RunBatch.objects.filter(run=run):
+        rows = list(PlannedRow.objects.filter(batch=batch).order_by("id"))
+        RunBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.WRITING)
+        services._apply_outcomes(run, batch, rows, [RowResult(ok=True, record_id=f"ns-{r.primary_key}") for r in rows])
+
+
+def test_a_first_run_plans_every_row_as_added_in_batches_of_the_destinations_size(sync):
+    run, result, rows = plan(sync())
+    assert result.query_size == 5
+    assert result.planned == {"added": 5, "changed": 0, "removed": 0}
+    assert rows == {("added", str(n), "upsert") for n in range(1, 6)}
+    assert sorted(RunBatch.objects.filter(run=run).values_list("number", flat=True)) == [1, 2, 3]
+    values = PlannedRow.objects.get(batch__run=run, primary_key="1").values
+    assert values == {"city": "paris", "name": "Company 1"}  # only the columns the mappings read
+
+
+def test_a_run_with_no_change_plans_nothing(sync):
+    s = sync()
+    run, _, _ = plan(s)
+    confirm_everything(run)
+    _, result, rows = plan(s)
+    assert result.planned == {"added": 0, "changed": 0, "removed": 0} and rows == set()
+
+
+def test_changed_and_removed_rows_are_found_and_unmapped_columns_are_ignored(sync, warehouse):
+    s = sync()
+    confirm_everything(plan(s)[0])
+    execute(warehouse, "UPDATE customers SET name = 'Renamed' WHERE id = 2")
+    execute(warehouse, "UPDATE customers SET city = 'lyon' WHERE id = 3")  # read by the template
+    execute(warehouse, "UPDATE customers SET unmapped = 'y' WHERE id = 4")  # read by no mapping
+    execute(warehouse, "DELETE FROM customers WHERE id = 5")
+    execute(warehouse, "INSERT INTO customers VALUES (6, 'New', 'paris', 'x')")
+    _, result, rows = plan(s)
+    assert rows == {
+        ("changed", "2", "upsert"),
+        ("changed", "3", "upsert"),
+        ("added", "6", "upsert"),
+        ("removed", "5", "delete"),
+    }
+    assert result.planned == {"added": 1, "changed": 2, "removed": 1}
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("upsert", {("changed", "2", "upsert")}),
+        ("update", {("changed", "2", "update")}),
+        ("insert", set()),
+        ("archive", {("changed", "2", "upsert"), ("removed", "5", "archive")}),
+    ],
+)
+def test_each_mode_sends_its_own_operations(sync, warehouse, mode, expected):
+    s = sync(mode)
+    confirm_everything(plan(s)[0])
+    execute(warehouse, "UPDATE customers SET name = 'Renamed' WHERE id = 2")
+    execute(warehouse, "DELETE FROM customers WHERE id = 5")
+    assert plan(s)[2] == expected
+
+
+def test_removed_rows_keep_their_record_id_for_the_delete(sync, warehouse):
+    s = sync()
+    confirm_everything(plan(s)[0])
+    execute(warehouse, "DELETE FROM customers WHERE id = 5")
+    run, _, _ = plan(s)
+    assert PlannedRow.objects.get(batch__run=run, change="removed").record_id == "ns-5"
+
+
+def test_null_and_duplicated_primary_keys_are_rejected_and_the_rest_goes_on(sync, warehouse):
+    execute(warehouse, "INSERT INTO customers VALUES (NULL, 'No key', 'paris', 'x')")
+    execute(warehouse, "INSERT INTO customers VALUES (2, 'Twin', 'paris', 'x')")
+    _, result, rows = plan(sync())
+    assert {key for _change, key, _op in rows} == {"1", "3", "4", "5"}
+    codes = sorted((key, code) for key, _change, code, _message in result.rejected)
+    assert codes == [("", "NULL_PRIMARY_KEY"), ("2", "DUPLICATE_PRIMARY_KEY"), ("2", "DUPLICATE_PRIMARY_KEY")]
+    assert "appears on more than one row" in result.rejected[-1][3]
+
+
+def test_a_full_resync_treats_every_row_as_added_and_ignores_removals(sync, warehouse):
+    s = sync()
+    confirm_everything(plan(s)[0])
+    execute(warehouse, "DELETE FROM customers WHERE id = 5")
+    _, result, rows = plan(s, full_resync=True)
+    assert result.planned == {"added": 4, "changed": 0, "removed": 0}
+    assert {change for change, _key, _op in rows} == {"added"}
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT * FROM no_such_table", "The model's query failed: no such table: no_such_table"),
+        ("DELETE FROM customers", "must be a SELECT query; it is a DELETE statement"),
+        ("SELECT 1; SELECT 2", "must be one query; it holds 2 statements"),
+        ("SELECT name FROM customers", "The model has no column 'id'"),
+    ],
+)
+def test_bad_sql_is_a_clear_message(sync, warehouse, sql, message):
+    s = sync()
+    s.model.sql = sql
+    s.model.save()
+    with pytest.raises(ModelQueryError, match=message):
+        plan(s)
+    with sqlite3.connect(warehouse) as db:
+        assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 5  # nothing lost
