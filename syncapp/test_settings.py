@@ -17,3 +17,10 @@ STORAGES = {
 SECURE_SSL_REDIRECT = False
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# A file, not memory, for the SQLite test database: the Celery workers that integration tests start
+# must open the very database the test writes to.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}  # noqa: F405
+    if os.environ.get("SYNCAPP_TEST_SQLITE_AS_DEFAULT"):  # a worker started by a test
+        DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]  # noqa: F405
