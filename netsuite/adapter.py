@@ -167,7 +167,7 @@ class NetSuiteAdapter(Adapter):
 
     def _soap_writer(self, policy: RetryPolicy) -> SoapWriter:
         endpoint = self._endpoint()
-        schema = schema_for(self.wsdl_url(), self.wsdl_version(), endpoint)
+        schema = schema_for(self.wsdl_url(), self.wsdl_version(), endpoint, policy)
         connection = SoapConnection(schema, endpoint, self._credentials(), self.wsdl_version())
         return SoapWriter(connection, policy, self._custom_record_type_id)
 

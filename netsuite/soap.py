@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 WSDL_LOAD_TIMEOUT = 120.0
 # Faults worth retrying; every other fault is permanent (retrying cannot change the answer).
 TEMPORARY_FAULT_CODES = frozenset({"WS_REQUEST_BLOCKED", "UNEXPECTED_ERROR", "WS_CONCUR_SESSION_DISALLWD"})
@@ -74,20 +73,32 @@ class SoapSchema:
         self.version = version
         self.messages = namespace(version, "messages", "platform")
         self.core = namespace(version, "core", "platform")
-        self.faults = namespace(version, "faults", "platform")
         self.binding = f"{{urn:platform_{version}.webservices.netsuite.com}}NetSuiteBinding"
         self.record_ref = self.type("core.platform", "RecordRef")
         self.custom_record_ref = self.type("core.platform", "CustomRecordRef")
         self.null_field = self.type("core.platform", "NullField")
         self.custom_field_list = self.type("core.platform", "CustomFieldList")
         self.list_or_record_ref = self.type("core.platform", "ListOrRecordRef")
-        self.passport_element = client.get_element(f"{{{self.messages}}}tokenPassport")
+        try:
+            self.passport_element = client.get_element(f"{{{self.messages}}}tokenPassport")
+        except ZeepError:
+            raise PermanentError(
+                f"The WSDL has no SuiteTalk {version} tokenPassport header. Check the WSDL URL and WSDL "
+                f"version settings."
+            ) from None
         self.passport_signature = self.type("core.platform", "TokenPassportSignature")
 
     @functools.cache  # noqa: B019 — schemas live for the whole process
     def type(self, schema: str, local_name: str) -> Any:
         name, group = schema.split(".")
-        return self.client.get_type(f"{{{namespace(self.version, name, group)}}}{local_name}")
+        qname = f"{{{namespace(self.version, name, group)}}}{local_name}"
+        try:
+            return self.client.get_type(qname)
+        except ZeepError:
+            raise PermanentError(
+                f"The WSDL has no type {qname}: it is not NetSuite's SuiteTalk {self.version} WSDL, or "
+                f"lacks that record type. Check the WSDL URL and WSDL version settings."
+            ) from None
 
     def custom_field_type(self, kind: str) -> Any:
         return self.type("core.platform", f"{kind}CustomFieldRef")
@@ -117,17 +128,21 @@ def _elements(full_type: Any) -> dict[str, Any]:
 
 
 _schemas: dict[tuple[str, str], SoapSchema] = {}
+ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 _schemas_lock = threading.Lock()
 
 
-def schema_for(wsdl_url: str, version: str, endpoint: Endpoint) -> SoapSchema:
+def schema_for(
+    wsdl_url: str, version: str, endpoint: Endpoint, policy: RetryPolicy = ONE_ATTEMPT
+) -> SoapSchema:
     """The parsed WSDL for `wsdl_url`, loading it on first use (once per process, under a lock)."""
     key = (wsdl_url, version)
     if key in _schemas:
         return _schemas[key]
     with _schemas_lock:
         if key not in _schemas:
-            _schemas[key] = SoapSchema(_load_wsdl(wsdl_url, endpoint), version)
+            load = with_retries(lambda: _load_wsdl(wsdl_url, endpoint), policy=policy, what="WSDL load")
+            _schemas[key] = SoapSchema(load.value, version)
         return _schemas[key]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from destinations.adapters import DestinationError, PermanentError, TemporaryError
 from tests.netsuite.adapter_helpers import adapter_for, customer, set_up_account, token_of
+from tests.netsuite.real_schema import real_wsdl_path
 
 APIS = ["soap", "rest"]
 
@@ -181,3 +182,10 @@ def test_no_secret_or_signature_reaches_an_error_or_a_log_line(netsuite_sandbox,
     for secret in [*secrets, "wrong-secret-1", "wrong-secret-2"]:
         assert secret not in shown
     assert "oauth_signature" not in shown and "<ns6:signature" not in shown and "signature>" not in shown
+
+
+def test_a_wsdl_of_another_version_than_configured_is_a_permanent_error(account):
+    adapter = adapter_for(account, wsdl_url=str(real_wsdl_path()), wsdl_version="2022_1")
+
+    with pytest.raises(PermanentError, match="not NetSuite's SuiteTalk 2022_1 WSDL.*Check the WSDL URL"):
+        adapter.test_connection()
