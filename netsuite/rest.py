@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -50,34 +50,29 @@ class RestClient:
         self.auth = auth.rest_auth(credentials)
 
     def attempt(
-        self,
-        method: str,
-        path: str,
-        body: dict | None = None,
-        accept: str = JSON,
-        url: str = "",
-        extra_headers: dict[str, str] | None = None,
+        self, method: str, url: str, body: dict | None = None, headers: dict[str, str] | None = None
     ) -> requests.Response:
-        """One request to `path` under the record service (or to `url`). Returns 2xx answers and
-        NetSuite's per-record errors (400, 404, 409); raises TemporaryError (429, 5xx, network) or
-        PermanentError (401, 403, anything else)."""
-        headers = {"Accept": accept, **(extra_headers or {})}
+        """One request. Returns 2xx answers and NetSuite's per-record errors (400, 404, 409 with
+        o:errorDetails); raises TemporaryError (429, 5xx, network) or PermanentError (401, 403, other)."""
+        headers = {"Accept": JSON, **(headers or {})}
         data = None
         if body is not None:
             headers["Content-Type"] = JSON
             data = json.dumps(body, default=_json_default).encode()
-        url = url or self.root + path
         response = send(self.endpoint, method, url, data=data, headers=headers, auth=self.auth)
         if response.ok or (response.status_code in (400, 404, 409) and error_details(response)):
             return response
-        raise self._error(method, path, response)
+        raise self._error(method, url, response)
 
     def call(
         self, method: str, path: str, body: dict | None = None, accept: str = JSON
     ) -> tuple[requests.Response, int]:
-        """`attempt` retried on temporary failures; the answer and how many attempts it took."""
+        """A record service request (`path` under /record/v1), retried on temporary failures;
+        the answer and how many attempts it took."""
         outcome = with_retries(
-            lambda: self.attempt(method, path, body, accept), policy=self.policy, what=f"REST {method} {path}"
+            lambda: self.attempt(method, self.root + path, body, {"Accept": accept}),
+            policy=self.policy,
+            what=f"REST {method} {path}",
         )
         return outcome.value, outcome.attempts
 
@@ -98,23 +93,17 @@ class RestClient:
         url = f"{self.endpoint.base_url}{QUERY_PATH}"
         try:
             outcome = with_retries(
-                lambda: self.attempt(
-                    "POST", QUERY_PATH, {"q": sql}, url=url, extra_headers={"Prefer": "transient"}
-                ),
+                lambda: self.attempt("POST", url, {"q": sql}, {"Prefer": "transient"}),
                 policy=self.policy,
-                what="SuiteQL",
+                what="SuiteQL query",
             )
-        except PermanentError:
-            return []
-        if not outcome.value.ok:
-            return []
-        try:
-            return list(outcome.value.json().get("items", []))
-        except ValueError:
+            return list(outcome.value.json().get("items", [])) if outcome.value.ok else []
+        except (PermanentError, ValueError):
             return []
 
-    def _error(self, method: str, path: str, response: requests.Response) -> DestinationError:
+    def _error(self, method: str, url: str, response: requests.Response) -> DestinationError:
         status = response.status_code
+        path = urlsplit(url).path
         code, message = error_details(response) or (f"HTTP_{status}", response.reason or "")
         if status == 401:
             return PermanentError(
