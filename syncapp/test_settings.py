@@ -3,9 +3,12 @@
 import os
 from pathlib import Path
 
-# Tests (and the workers they start, which inherit the environment) keep their files apart from
-# a running `make run`: their own broker folder, cache and generated keys.
-os.environ.setdefault("SYNCAPP_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+# Each test session (and the workers it starts, which inherit the environment) keeps its files apart
+# from a running `make run` and from other sessions: its own broker folder, cache, keys and database.
+os.environ.setdefault(
+    "SYNCAPP_DATA_DIR",
+    str(Path(__file__).resolve().parent.parent / "var" / "test" / f"session-{os.getpid()}"),
+)
 
 from syncapp.settings import *  # noqa: E402, F403
 
@@ -22,5 +25,5 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # must open the very database the test writes to.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}  # noqa: F405
-    if os.environ.get("SYNCAPP_TEST_SQLITE_AS_DEFAULT"):  # a worker started by a test
+    if os.environ.get("SYNCAPP_TEST_WORKER"):  # a worker started by a test uses the test database
         DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]  # noqa: F405

@@ -101,8 +101,7 @@ class WorkerProcess:
             user, password = database["USER"], database["PASSWORD"] or ""
             host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
             env["DATABASE_URL"] = f"postgres://{user}:{password}@{host}:{port}/{database['NAME']}"
-        else:
-            env["SYNCAPP_TEST_SQLITE_AS_DEFAULT"] = "1"
+        env["SYNCAPP_TEST_WORKER"] = "1"
         self.log_path = Path(settings.DATA_DIR) / f"{self.name}.log"
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
@@ -183,3 +182,12 @@ def celery_worker_factory():
     yield start
     for worker in workers:
         worker.stop()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Remove this session's data directory (broker folder, test database, generated keys)."""
+    import shutil
+
+    data_dir = Path(settings.DATA_DIR)
+    if data_dir.name.startswith("session-"):
+        shutil.rmtree(data_dir, ignore_errors=True)
