@@ -226,14 +226,14 @@ class RecordBuilder:
         names: set[str] = set()
         for record in records:
             for name, value in record.fields.items():
+                custom = is_custom_field(name) and name not in self.elements
+                if not custom:
+                    self._check_standard(name)
                 if value is None:
                     if nulls:
                         names.add("nullFieldList")
-                elif is_custom_field(name) and name not in self.elements:
-                    names.add("customFieldList")
                 else:
-                    self._check_standard(name)
-                    names.add(name)
+                    names.add("customFieldList" if custom else name)
         if self.record_type.is_custom_record:
             names.add("recType")
         return frozenset(names)
@@ -346,7 +346,7 @@ _parsers = threading.local()
 def _parser() -> etree.XMLParser:
     # lxml parsers must not be shared between threads; no entities, no network, for untrusted input.
     if not hasattr(_parsers, "parser"):
-        _parsers.parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+        _parsers.parser = etree.XMLParser(resolve_entities=False, no_network=True)
     return _parsers.parser
 
 
@@ -355,7 +355,7 @@ def find_fault(envelope: etree._Element) -> Fault | None:
     if fault is None:
         return None
     detail = fault.find("detail")
-    entry = detail[0] if detail is not None and len(detail) else None
+    entry = _first_element(detail)
     return Fault(
         name=etree.QName(entry).localname if entry is not None else "",
         code=_child_text(entry, "code"),
@@ -365,11 +365,18 @@ def find_fault(envelope: etree._Element) -> Fault | None:
     )
 
 
+def _first_element(parent: etree._Element | None) -> etree._Element | None:
+    """The first child element, skipping comments and processing instructions."""
+    if parent is None:
+        return None
+    return next((child for child in parent if isinstance(child.tag, str)), None)
+
+
 def _child_text(element: etree._Element | None, local_name: str) -> str:
     if element is None:
         return ""
     for child in element:
-        if etree.QName(child).localname == local_name:
+        if isinstance(child.tag, str) and etree.QName(child).localname == local_name:
             return (child.text or "").strip()
     return ""
 
@@ -413,21 +420,34 @@ def fault_error(fault: Fault, account_id: str, retry_after_seconds: float | None
 
 
 def write_results(operation_response: etree._Element, core: str, messages: str) -> list[RowResult]:
-    """One RowResult per writeResponse of a *ListResponse, in order."""
-    response_list = operation_response.find(f"{{{messages}}}writeResponseList")
+    """One RowResult per writeResponse of a *ListResponse, in order; success carries baseRef's internalId."""
+    return _list_results(
+        operation_response, core, messages, ("writeResponseList", "writeResponse", "baseRef")
+    )
+
+
+def read_results(operation_response: etree._Element, core: str, messages: str) -> list[RowResult]:
+    """One RowResult per readResponse of a getListResponse; success carries the record's internalId."""
+    return _list_results(operation_response, core, messages, ("readResponseList", "readResponse", "record"))
+
+
+def _list_results(
+    operation_response: etree._Element, core: str, messages: str, names: tuple[str, str, str]
+) -> list[RowResult]:
+    list_tag, item_tag, ref_tag = (f"{{{messages}}}{name}" for name in names)
+    status_tag = f"{{{core}}}status"
+    response_list = operation_response.find(list_tag)
     if response_list is None:
-        raise TemporaryError("NetSuite's answer has no writeResponseList.", code="BAD_RESPONSE")
-    return [
-        _row_result(write, core, messages) for write in response_list.iterfind(f"{{{messages}}}writeResponse")
-    ]
-
-
-def _row_result(write: etree._Element, core: str, messages: str) -> RowResult:
-    status = write.find(f"{{{core}}}status")
-    if status is not None and status.get("isSuccess") == "true":
-        base_ref = write.find(f"{{{messages}}}baseRef")
-        return RowResult(ok=True, record_id=base_ref.get("internalId", "") if base_ref is not None else "")
-    return _rejection(status, core)
+        raise TemporaryError(f"NetSuite's answer has no {names[0]}.", code="BAD_RESPONSE")
+    results = []
+    for item in response_list.iterfind(item_tag):
+        status = item.find(status_tag)
+        if status is not None and status.get("isSuccess") == "true":
+            ref = item.find(ref_tag)
+            results.append(RowResult(ok=True, record_id="" if ref is None else ref.get("internalId", "")))
+        else:
+            results.append(_rejection(status, core))
+    return results
 
 
 def _rejection(status: etree._Element | None, core: str) -> RowResult:
@@ -438,24 +458,6 @@ def _rejection(status: etree._Element | None, core: str) -> RowResult:
     code = errors[0].findtext(f"{{{core}}}code", "").strip()
     message = " ".join(detail.findtext(f"{{{core}}}message", "").strip() for detail in errors)
     return RowResult(ok=False, error_code=code or "UNKNOWN_ERROR", error_message=message.strip())
-
-
-def read_results(operation_response: etree._Element, core: str, messages: str) -> list[RowResult]:
-    """One RowResult per readResponse of a getListResponse; success carries the record's internalId."""
-    response_list = operation_response.find(f"{{{messages}}}readResponseList")
-    if response_list is None:
-        raise TemporaryError("NetSuite's answer has no readResponseList.", code="BAD_RESPONSE")
-    results = []
-    for read in response_list.iterfind(f"{{{messages}}}readResponse"):
-        status = read.find(f"{{{core}}}status")
-        if status is not None and status.get("isSuccess") == "true":
-            record = read.find(f"{{{messages}}}record")
-            results.append(
-                RowResult(ok=True, record_id=record.get("internalId", "") if record is not None else "")
-            )
-        else:
-            results.append(_rejection(status, core))
-    return results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,9 +509,10 @@ class SoapConnection:
         if response.status_code != 200 or envelope is None:
             raise http_error(response, f"SOAP {operation}", self.endpoint)
         body = envelope.find(f"{{{SOAP_ENV}}}Body")
-        if body is None or not len(body):
+        answer = _first_element(body)
+        if answer is None:
             raise TemporaryError(f"NetSuite's answer to {operation} has an empty body.", code="BAD_RESPONSE")
-        return body[0]
+        return answer
 
 
 def http_error(response: requests.Response, what: str, endpoint: Endpoint) -> DestinationError:
