@@ -6,6 +6,7 @@ application/schema+json) describes one, each property with `x-ns-field-type` and
 marked `x-ns-custom-field`.
 """
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from typing import Any
 from destinations.adapters import FIELD_TYPES, FieldSpec, ObjectSpec, PermanentError
 from netsuite.records import CUSTOM_RECORD_PREFIX, STANDARD_TYPES, RecordType, custom_record_type
 from netsuite.rest import SCHEMA_JSON, RestClient, parallel
+
+logger = logging.getLogger(__name__)
 
 
 def describe(client: RestClient, concurrency_limit: int, modes: Sequence[str]) -> list[ObjectSpec]:
@@ -35,8 +38,14 @@ def describe(client: RestClient, concurrency_limit: int, modes: Sequence[str]) -
     return objects
 
 
-def record_schema(client: RestClient, name: str) -> dict[str, Any]:
-    return client.get_json(f"/metadata-catalog/{name}", accept=SCHEMA_JSON)
+def record_schema(client: RestClient, name: str) -> dict[str, Any] | None:
+    """The type's JSON schema; None when NetSuite will not describe it (the role cannot see it),
+    so that the other types are still described."""
+    try:
+        return client.get_json(f"/metadata-catalog/{name}", accept=SCHEMA_JSON)
+    except PermanentError as error:
+        logger.warning("NetSuite did not describe %s: %s", name, error.message)
+        return None
 
 
 def object_spec(record_type: RecordType, schema: dict[str, Any] | None, modes: Sequence[str]) -> ObjectSpec:
