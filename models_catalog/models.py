@@ -108,7 +108,7 @@ class Source(WorkspaceOwned):
 class Model(WorkspaceOwned):
     """A SQL query over a source, whose rows a sync sends to a destination."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="models")
+    source = models.ForeignKey(Source, on_delete=models.RESTRICT, related_name="models")
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100)
     sql = models.TextField("SQL")

@@ -72,8 +72,8 @@ class IntervalUnit(models.TextChoices):
 class Sync(WorkspaceOwned):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100)
-    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="syncs")
-    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="syncs")
+    model = models.ForeignKey(Model, on_delete=models.RESTRICT, related_name="syncs")
+    destination = models.ForeignKey(Destination, on_delete=models.RESTRICT, related_name="syncs")
     config = models.JSONField(
         default=dict, help_text="The destination object, the mode and the field mappings."
     )
@@ -259,7 +259,10 @@ class SnapshotRow(models.Model):
 class PlanStage(models.Model):
     """A run's current model rows (key, hash, position), bulk-loaded so that the diff is set operations."""
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database-level constraint: a foreign-key check per staged row would dominate the bulk load.
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     position = models.PositiveBigIntegerField()
     primary_key = models.CharField(max_length=255)
     row_hash = models.CharField(max_length=32)

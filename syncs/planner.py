@@ -9,7 +9,6 @@
    removed ones) into batches the destination accepts.
 """
 
-import itertools
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
@@ -88,7 +87,7 @@ def model_rows(
             result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
                 sqlalchemy.text(f"SELECT * FROM ({sql}) AS syncapp_model")  # noqa: S608 - the model's own query
             )
-            yield list(result.keys()), result.partitions()
+            yield list(result.keys()), result.partitions(CHUNK_ROWS)
     except DBAPIError as exc:
         raise ModelQueryError(f"The model's query failed: {str(exc.orig).strip()}") from None
     except SQLAlchemyError as exc:
@@ -97,8 +96,8 @@ def model_rows(
         engine.dispose()
 
 
-def _load_stage(run: SyncRun, rows: Iterator[tuple[int, str, str]]) -> None:
-    """Bulk-load (position, key, hash): COPY on PostgreSQL, batched inserts elsewhere."""
+def _load_stage(run: SyncRun, rows: list[tuple[int, str, str]]) -> None:
+    """Bulk-load (position, key, hash) rows: COPY on PostgreSQL, a batched insert elsewhere."""
     table = PlanStage._meta.db_table
     columns = "run_id, position, primary_key, row_hash"
     with connection.cursor() as cursor:
@@ -106,13 +105,15 @@ def _load_stage(run: SyncRun, rows: Iterator[tuple[int, str, str]]) -> None:
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for position, key, digest in rows:
                     copy.write_row((run.pk, position, key, digest))
-            return
-        insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 - our own table
-        while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
-            cursor.executemany(insert, [(run.pk, position, key, digest) for position, key, digest in chunk])
+        else:
+            insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 - our own table
+            cursor.executemany(insert, [(run.pk, position, key, digest) for position, key, digest in rows])
 
 
 def _stream_into_stage(run: SyncRun, plan: Plan, spill, pk_column: str, read: list[str], on_progress) -> None:
+    """Read the model chunk by chunk: spill the read columns, stage the keys and hashes, report progress.
+
+    Each chunk is its own COPY: the connection is free between chunks for the heartbeat."""
     fingerprint = mappings_fingerprint(run.sync.config)
     with model_rows(run.sync.model) as (columns, chunks):
         missing = [name for name in [pk_column, *read] if name not in columns]
@@ -121,30 +122,26 @@ def _stream_into_stage(run: SyncRun, plan: Plan, spill, pk_column: str, read: li
             raise ModelQueryError(f"The model has no column {names}; its columns are {', '.join(columns)}.")
         key_at = columns.index(pk_column)
         read_at = [columns.index(name) for name in read]
-        position = itertools.count()
-
-        def staged() -> Iterator[tuple[int, str, str]]:
-            for chunk in chunks:
-                kept = []
-                for row in chunk:
-                    plan.query_size += 1
-                    key = row[key_at]
-                    if key is None:
-                        _reject(
-                            plan,
-                            "",
-                            ChangeKind.ADDED,
-                            "NULL_PRIMARY_KEY",
-                            f"The primary key {pk_column} is null.",
-                        )
-                        continue
-                    values = tuple(row[i] for i in read_at)
-                    kept.append((next(position), str(key), values))
-                pickle.dump([(p, k, v) for p, k, v in kept], spill, protocol=pickle.HIGHEST_PROTOCOL)
-                on_progress()
-                yield from ((p, k, row_hash(v, fingerprint)) for p, k, v in kept)
-
-        _load_stage(run, staged())
+        position = 0
+        for chunk in chunks:
+            kept = []
+            for row in chunk:
+                key = row[key_at]
+                if key is None:
+                    _reject(
+                        plan,
+                        "",
+                        ChangeKind.ADDED,
+                        "NULL_PRIMARY_KEY",
+                        f"The primary key {pk_column} is null.",
+                    )
+                    continue
+                kept.append((position, str(key), tuple(row[i] for i in read_at)))
+                position += 1
+            plan.query_size += len(chunk)
+            pickle.dump(kept, spill, protocol=pickle.HIGHEST_PROTOCOL)
+            _load_stage(run, [(p, key, row_hash(values, fingerprint)) for p, key, values in kept])
+            on_progress()
 
 
 def _reject(plan: Plan, key: str, change: str, code: str, message: str) -> None:

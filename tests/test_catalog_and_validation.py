@@ -154,3 +154,22 @@ def test_netsuite_hosts_follow_the_account_id(world):
     ).adapter()
     assert adapter.base_url() == "https://1234567-sb1.suitetalk.api.netsuite.com"
     assert adapter.credentials["token_secret"] == "ts-do-not-leak"
+
+
+def test_deleting_a_workspace_deletes_everything_in_it(world):
+    from tests.conftest import populate
+
+    rows = populate(world.globex)
+    world.globex.delete()
+    for obj in rows.values():
+        assert not type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_a_model_or_destination_in_use_by_a_sync_cannot_be_deleted(world):
+    from django.db.models import RestrictedError
+
+    sync = factories.SyncFactory(workspace=world.acme)
+    with pytest.raises(RestrictedError):
+        sync.model.delete()
+    with pytest.raises(RestrictedError):
+        sync.destination.delete()
