@@ -141,10 +141,8 @@ def confirm(url: str, run_id: int) -> None:
                JOIN syncs_runbatch b ON b.id = p.batch_id WHERE b.run_id = %s""",
             [sync_id, run_id],
         )
-        cursor.execute(
-            "DELETE FROM syncs_plannedrow WHERE batch_id IN (SELECT id FROM syncs_runbatch WHERE run_id = %s)",
-            [run_id],
-        )
+        batches = "SELECT id FROM syncs_runbatch WHERE run_id = %s"
+        cursor.execute(f"DELETE FROM syncs_plannedrow WHERE batch_id IN ({batches})", [run_id])
         cursor.execute("DELETE FROM syncs_runbatch WHERE run_id = %s", [run_id])
 
 
@@ -213,8 +211,8 @@ def main() -> None:
             peaks[size] = max(first["peak_mb"], changed["peak_mb"])
             print(
                 f"{size:>9} {read['seconds']:>7.2f} {first['seconds']:>13.2f} {changed['seconds']:>10.2f} "
-                f"{changed['seconds'] / read['seconds']:>7.2f}x {read['peak_mb']:>8.0f} {first['peak_mb']:>9.0f} "
-                f"{changed['peak_mb']:>7.0f}",
+                f"{changed['seconds'] / read['seconds']:>7.2f}x {read['peak_mb']:>8.0f} "
+                f"{first['peak_mb']:>9.0f} {changed['peak_mb']:>7.0f}",
                 flush=True,
             )
     finally:
