@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from syncapp import views
 
@@ -11,5 +11,17 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("healthz", views.healthz, name="healthz"),
     path("w/<slug:workspace_slug>/", views.workspace_home, name="workspace_home"),
+    path("w/<slug:workspace_slug>/people/", views.people, name="people"),
+    path(
+        "w/<slug:workspace_slug>/people/<int:membership_id>/", views.membership_edit, name="membership_edit"
+    ),
+    path(
+        "w/<slug:workspace_slug>/people/<int:membership_id>/remove/",
+        views.membership_remove_view,
+        name="membership_remove",
+    ),
+    path("w/<slug:workspace_slug>/", include("syncs.urls")),
+    path("w/<slug:workspace_slug>/", include("models_catalog.urls")),
+    path("w/<slug:workspace_slug>/", include("destinations.urls")),
     path("admin/", admin.site.urls),
 ]
