@@ -4,7 +4,7 @@ Every SOAP and REST call goes through the same steps:
 1. authenticate (tokenPassport or OAuth 1.0a) and find the account;
 2. admit the call against the account's concurrency limit, or refuse it as NetSuite does;
 3. maybe inject a fault (drop, timeout, concurrency, 5xx), else wait the configured latency;
-4. do the work in one SQLite transaction and answer;
+4. do the work in one SQLite transaction and answer (or, for answer_lost, hang up instead);
 5. stop counting the call in flight, also when the client went away (handler cancellation).
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from netsuite.sandbox import rest, soap
-from netsuite.sandbox.accounts import Account, ConfigError
+from netsuite.sandbox.accounts import Account, ConfigError, Token
 from netsuite.sandbox.auth import UNKNOWN_ACCOUNT, Authenticator, AuthError
 from netsuite.sandbox.behaviour import HTTP_FAULTS, Behaviour
 from netsuite.sandbox.operations import (
@@ -128,7 +128,10 @@ class Sandbox:
             await self.latency()
             if fault in HTTP_FAULTS:
                 return unavailable(HTTP_FAULTS[fault])
-            return work()
+            answer = work()
+            if fault == "answer_lost":
+                hang_up(request)
+            return answer
         finally:
             self.stats.release(account.account_id)
 
@@ -137,7 +140,7 @@ class Sandbox:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    def operations(self, account: Account, token: Any) -> Operations:
+    def operations(self, account: Account, token: Token) -> Operations:
         return Operations(self.store, account, token, self.behaviour.rejection)
 
 
@@ -200,7 +203,7 @@ async def soap_endpoint(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _soap_login(sandbox: Sandbox, call: soap.SoapRequest) -> tuple[Account, Any]:
+def _soap_login(sandbox: Sandbox, call: soap.SoapRequest) -> tuple[Account, Token]:
     if call.passport is None:
         raise soap.SoapFault(
             "invalidSessionFault",
@@ -227,7 +230,7 @@ def _soap_login(sandbox: Sandbox, call: soap.SoapRequest) -> tuple[Account, Any]
 
 
 def _soap_work(
-    sandbox: Sandbox, call: soap.SoapRequest, ns: soap.Namespaces, account: Account, token: Any
+    sandbox: Sandbox, call: soap.SoapRequest, ns: soap.Namespaces, account: Account, token: Token
 ) -> web.Response:
     limit = soap.LIST_LIMITS.get(call.operation)
     if limit is not None and len(call.items) > limit:
@@ -276,7 +279,7 @@ def _base_url(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
-async def _rest_login(request: web.Request, body: bytes) -> tuple[Account, Any] | web.Response:
+async def _rest_login(request: web.Request, body: bytes) -> tuple[Account, Token] | web.Response:
     sandbox = request.app[SANDBOX]
     form = (
         body.decode("utf-8", "replace")
@@ -292,7 +295,7 @@ async def _rest_login(request: web.Request, body: bytes) -> tuple[Account, Any] 
         return rest.login_refused()
 
 
-def _rest_forbidden(token: Any) -> web.Response | None:
+def _rest_forbidden(token: Token) -> web.Response | None:
     if token.permissions == frozenset():
         return rest.error_response(403, "INSUFFICIENT_PERMISSION", permission_message("REST Web Services"))
     return None

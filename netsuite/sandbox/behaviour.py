@@ -11,7 +11,9 @@ from typing import Any
 from netsuite.sandbox.accounts import ConfigError
 
 HTTP_FAULTS = {"http_500": 500, "http_502": 502, "http_503": 503}
-FAULT_KINDS = (*HTTP_FAULTS, "concurrency", "timeout", "drop")
+# Every kind but answer_lost changes no record. answer_lost carries the call out, then hangs up
+# unanswered: a client whose read timed out after NetSuite committed (what idempotent retries are for).
+FAULT_KINDS = (*HTTP_FAULTS, "concurrency", "timeout", "drop", "answer_lost")
 # Per-record codes a rejection rule may answer: real NetSuite status codes (StatusDetailCodeType),
 # so that every response stays valid against NetSuite's schema.
 REJECTION_CODES = frozenset(

@@ -34,7 +34,6 @@ from netsuite.sandbox.records import (
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD = "http://www.w3.org/2001/XMLSchema"
-WRITE_OPERATIONS = {"add": "add", "update": "update", "upsert": "upsert"}
 LIST_LIMITS = {"addList": 200, "updateList": 100, "upsertList": 100, "deleteList": 200, "getList": 1000}
 OPERATIONS = {"add", "update", "upsert", "delete", "get", *LIST_LIMITS}
 CUSTOM_REF_TYPES = {

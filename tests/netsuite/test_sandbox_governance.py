@@ -245,3 +245,19 @@ def test_every_soap_fault_the_behaviour_injects_is_valid_netsuite_xml(netsuite_s
 
     assert response.status_code == 500
     validate_soap_message(response.content)
+
+
+def test_an_answer_lost_fault_carries_the_call_out_then_hangs_up(
+    netsuite_sandbox, sandbox_soap, sandbox_rest
+):
+    netsuite_sandbox.set_behaviour(fault_rate=1.0, faults=["answer_lost"])
+
+    with pytest.raises(requests.exceptions.ConnectionError):
+        sandbox_soap.post(sandbox_soap.envelope("addList", CUSTOMER), timeout=5)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        sandbox_rest.request("PUT", "customer/eid:c2", json={"companyName": "Acme"}, timeout=5)
+    netsuite_sandbox.set_behaviour()
+    retried = sandbox_soap.call("addList", CUSTOMER)
+
+    assert sorted(r["externalId"] for r in netsuite_sandbox.records(ACCOUNT, "customer")) == ["c1", "c2"]
+    assert retried.statuses()[0]["code"] == "DUP_ENTITY"
