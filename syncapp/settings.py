@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "destinations",
     "netsuite",
     "syncs",
+    "syncapp.api",
 ]
 
 MIDDLEWARE = [

@@ -24,4 +24,5 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/", include("models_catalog.urls")),
     path("w/<slug:workspace_slug>/", include("destinations.urls")),
     path("admin/", admin.site.urls),
+    path("", include("syncapp.api.urls")),
 ]

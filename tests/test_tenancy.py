@@ -11,6 +11,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from syncapp.api.models import ApiKey
+from syncapp.api.services import api_key_create
 from syncapp.models import Membership, User, Workspace
 from tests.conftest import populate
 
@@ -26,7 +28,14 @@ OBJECT_PARAMETERS = {
     "source_id": "models_catalog.Source",
     "destination_id": "destinations.Destination",
     "membership_id": "syncapp.Membership",
+    "api_key_id": "api.ApiKey",
+    # The Hightouch-compatible API names its path parameters as Hightouch does.
+    "syncId": "syncs.Sync",
+    "sourceId": "models_catalog.Source",
+    "modelId": "models_catalog.Model",
+    "destinationId": "destinations.Destination",
 }
+API_PREFIX = "/api/v1/"
 
 
 def walk(patterns, namespace="", prefix="", params=()):
@@ -52,7 +61,18 @@ def objects_of(workspace: Workspace) -> dict:
     objects[Workspace] = workspace
     objects[Membership] = Membership.objects.filter(workspace=workspace).first()
     objects[User] = objects[Membership].user
+    objects[ApiKey], objects[ApiKey].token = api_key_create(
+        workspace=workspace, user=None, name="Orchestrator"
+    )
     return objects
+
+
+def api_call(client, method: str, url: str, token: str | None):
+    """An API request as orchestrators make it: a bearer key, no session, and a body every write
+    endpoint accepts (so that what is answered is the object lookup, not the body's validation)."""
+    body = "{}" if method in ("POST", "PATCH") else ""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.generic(method, url, body, content_type="application/json", headers=headers)
 
 
 def concrete_urls(workspace: Workspace, objects: dict) -> list[tuple[str, type | None]]:
@@ -88,15 +108,33 @@ def both_sides(world):
 
 
 def test_a_member_of_one_workspace_gets_404_for_every_object_of_another(client, world, both_sides):
-    _acme_objects, globex_objects = both_sides
+    acme_objects, globex_objects = both_sides
     client.force_login(world.alice)  # admin of Acme, so admin pages are open to her
     urls = concrete_urls(world.globex, globex_objects)
     covered = {about for _url, about in urls}
     assert set(admin.site._registry) <= covered, "the walk missed admin models"
     for url, _about in urls:
+        if url.startswith(API_PREFIX):
+            continue
         for method in (client.get, client.post):
             response = method(url)
             assert response.status_code == 404, f"{method.__name__.upper()} {url} -> {response.status_code}"
+    # The API, with a key of Acme: 404 for Globex's objects with every method the URL serves (the
+    # 405 of a method it does not serve depends on the route alone, never on the object).
+    acme_urls = concrete_urls(world.acme, acme_objects)  # the same walk: the same URLs, in order
+    api_urls = [
+        (own, other)
+        for (own, _), (other, _) in zip(acme_urls, urls, strict=True)
+        if own.startswith(API_PREFIX)
+    ]
+    assert api_urls, "the walk found no API URL"
+    for own_url, url in api_urls:
+        for method in ("GET", "POST", "PATCH"):
+            served = api_call(client, method, own_url, acme_objects[ApiKey].token).status_code != 405
+            response = api_call(client, method, url, acme_objects[ApiKey].token)
+            assert response.status_code == (404 if served else 405), (
+                f"{method} {url} -> {response.status_code}"
+            )
     for obj in globex_objects.values():
         assert type(obj).objects.filter(pk=obj.pk).exists(), f"{obj!r} was changed through another workspace"
 
@@ -107,6 +145,11 @@ def test_the_same_urls_open_for_a_member_of_the_objects_own_workspace(client, wo
     for url, about in concrete_urls(world.acme, acme_objects):
         if about is User:
             continue  # people are managed by the installation's superusers only
+        if url.startswith(API_PREFIX):
+            method = "POST" if url.endswith("/trigger") else "GET"
+            response = api_call(client, method, url, acme_objects[ApiKey].token)
+            assert response.status_code == 200, f"{method} {url} -> {response.status_code}"
+            continue
         response = client.get(url)
         # 200, or 403 where the admin refuses an action to everyone but superusers (deleting a
         # workspace, editing a run): never 404, which would make the other test vacuous.
@@ -126,6 +169,11 @@ def test_every_page_but_login_requires_a_signed_in_user(client, world, both_side
     open_pages = {reverse("login"), reverse("healthz")}
     for url, _about in concrete_urls(world.acme, acme_objects) + [(reverse("home"), None)]:
         if url in open_pages:
+            continue
+        if url.startswith(API_PREFIX):  # the API asks for a bearer key instead
+            method = "POST" if url.endswith("/trigger") else "GET"
+            response = api_call(client, method, url, token="")
+            assert response.status_code == 401, f"{method} {url} -> {response.status_code} without a key"
             continue
         response = client.get(url)
         assert response.status_code == 302, f"GET {url} -> {response.status_code} without login"
