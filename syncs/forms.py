@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 
 from destinations.adapters import SYNC_MODES, FieldSpec, ObjectSpec
 from destinations.models import Destination
@@ -116,7 +117,7 @@ class SyncBuilderForm(forms.Form):
         choices=[(mode, MODE_DESCRIPTIONS[mode]) for mode in SYNC_MODES], widget=forms.RadioSelect
     )
     schedule_kind = forms.ChoiceField(
-        label="Schedule", choices=ScheduleKind.choices, initial=ScheduleKind.MANUAL, widget=forms.RadioSelect
+        label="When it runs", choices=ScheduleKind.choices, initial=ScheduleKind.MANUAL, widget=forms.RadioSelect
     )
     interval_every = forms.IntegerField(label="Every", min_value=1, required=False)
     interval_unit = forms.ChoiceField(
@@ -130,8 +131,10 @@ class SyncBuilderForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="How the sync is listed on the overview.")
     previous_object = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, data=None, *, workspace: Workspace, sync: Sync | None = None) -> None:
-        initial = {}
+    def __init__(
+        self, data=None, *, workspace: Workspace, sync: Sync | None = None, validate: bool = True
+    ) -> None:
+        initial = {"mode": "upsert", "schedule_kind": ScheduleKind.MANUAL}
         if sync is not None:
             initial = {
                 "model": sync.model_id,
@@ -145,7 +148,13 @@ class SyncBuilderForm(forms.Form):
                 "cron_expression": sync.cron_expression,
                 "name": sync.name,
             }
+        if data is not None:
+            # Fields not shown yet were not posted: they start at their defaults.
+            data = data.copy()
+            for name in ("mode", "schedule_kind"):
+                data.setdefault(name, initial[name])
         super().__init__(data, initial=initial)
+        self.validate = validate
         self.workspace = workspace
         self.sync = sync
         self.fields["model"].queryset = Model.objects.in_workspace(workspace).select_related("source")
@@ -194,6 +203,9 @@ class SyncBuilderForm(forms.Form):
         if spec is not None:
             self.fields["mode"].choices = [(mode, MODE_DESCRIPTIONS[mode]) for mode in spec.modes]
         self.mapping_rows = self._rows()
+        if spec is not None and self.is_bound and not self.data.get("name") and "name" not in self.data:
+            model = self.chosen("model")
+            self.data["name"] = f"{model.name} to {spec.label}" if model else ""
 
     def _rows(self) -> list[MappingRow]:
         spec = self.chosen_object()
@@ -232,6 +244,13 @@ class SyncBuilderForm(forms.Form):
         return rows
 
     # ------------------------------------------------------------------ validation
+
+    def full_clean(self) -> None:
+        """Validate only when asked to (saving): a step that only reveals the next shows no errors."""
+        if not self.validate:
+            self._errors, self.cleaned_data = ErrorDict(), {}
+            return
+        super().full_clean()
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -1,5 +1,6 @@
 """Reads of syncs and runs shared by the pages and the API: a sync's status as users see it."""
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -167,6 +168,17 @@ def _without_password(message: str, model: Model) -> str:
 
 
 DESCRIBE_CACHE_SECONDS = 300
+INTERACTIVE_RETRIES = {"max_attempts": 2, "max_elapsed": 10.0}
+
+
+def _interactive(adapter):
+    """The adapter, retrying little: a person is waiting for the page. An adapter that retries by a
+    policy dataclass (NetSuite's `retry_policy`) would otherwise retry an unreachable host for
+    minutes; the interface has no word for this yet, so it is set here when the attribute exists."""
+    policy = getattr(adapter, "retry_policy", None)
+    if dataclasses.is_dataclass(policy) and all(hasattr(policy, name) for name in INTERACTIVE_RETRIES):
+        adapter.retry_policy = dataclasses.replace(policy, **INTERACTIVE_RETRIES)
+    return adapter
 
 
 def destination_objects(destination: Destination) -> tuple[list[ObjectSpec], str]:
@@ -187,7 +199,7 @@ def destination_objects(destination: Destination) -> tuple[list[ObjectSpec], str
     if objects is not None:
         return objects, ""
     try:
-        objects = destination.adapter().describe_objects()
+        objects = _interactive(destination.adapter()).describe_objects()
     except DestinationError as exc:
         return [], exc.message
     cache.set(key, objects, DESCRIBE_CACHE_SECONDS)

@@ -342,7 +342,8 @@ def sync_edit(request: HttpRequest, sync_id: int) -> HttpResponse:
 
 def _builder(request: HttpRequest, *, sync: Sync | None) -> HttpResponse:
     initial = {"model": request.GET.get("model")} if sync is None and request.GET.get("model") else None
-    form = SyncBuilderForm(request.POST or None, workspace=request.workspace, sync=sync)
+    saving = request.method == "POST" and request.POST.get("action") == "save"
+    form = SyncBuilderForm(request.POST or None, workspace=request.workspace, sync=sync, validate=saving)
     if initial and not form.is_bound:
         form.initial |= initial
     model, destination = form.chosen("model"), form.chosen("destination")
@@ -354,7 +355,7 @@ def _builder(request: HttpRequest, *, sync: Sync | None) -> HttpResponse:
         objects=objects,
         objects_error=objects_error,
     )
-    if request.method == "POST" and request.POST.get("action") == "save" and form.is_valid():
+    if saving and form.is_valid():
         try:
             if sync is None:
                 sync = sync_services.sync_create(
@@ -540,7 +541,7 @@ class Chart:
     max_seconds: float
 
 
-def run_chart(runs: list[SyncRun], *, width: int = 720, height: int = 160) -> Chart | None:
+def run_chart(runs: list[SyncRun], *, width: int = 480, height: int = 150) -> Chart | None:
     """Rows written (bars) and duration (line) per run, oldest first, scaled into an SVG box."""
     if not runs:
         return None
