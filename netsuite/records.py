@@ -18,7 +18,7 @@ class RecordType:
     label: str
     soap_type: str  # the XSD complex type: Customer, InventoryItem, CustomRecord
     soap_namespace: str  # the schema holding it: "relationships.lists", "customization.setup"
-    custom_field_prefix: str  # custentity_, custitem_, custrecord_
+    custom_field_prefix: str  # custentity, custitem, custrecord (script IDs go on with "_")
     duplicate_code: str  # what NetSuite answers an add of an existing external ID with
     fields: tuple[FieldSpec, ...]
 

@@ -102,11 +102,20 @@ def network_error(error: requests.RequestException, endpoint: Endpoint) -> Desti
             f"the network.",
             code="CANNOT_REACH",
         )
-    if isinstance(error, requests.ConnectionError):
+    if isinstance(error, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
         return TemporaryError(
-            f"NetSuite at {host} closed the connection without answering.", code="CONNECTION_CLOSED"
+            f"NetSuite at {host} closed the connection without a complete answer.", code="CONNECTION_CLOSED"
         )
-    return PermanentError(f"The request to NetSuite at {host} could not be sent ({type(error).__name__}).")
+    if isinstance(
+        error,
+        (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.MissingSchema,
+        ),
+    ):
+        return PermanentError(f"{endpoint.base_url!r} is not a usable NetSuite address. Check the base URL.")
+    return TemporaryError(f"The request to NetSuite at {host} failed ({type(error).__name__}).")
 
 
 def _never_connected(error: requests.ConnectionError) -> bool:
