@@ -270,7 +270,7 @@ def test_rest_writes_one_record_per_request_within_the_concurrency_limit(netsuit
 
 
 @pytest.mark.parametrize("api", APIS)
-@pytest.mark.parametrize("fault", ["http_503", "concurrency", "timeout", "drop"])
+@pytest.mark.parametrize("fault", ["http_503", "concurrency", "timeout", "drop", "answer_lost"])
 def test_temporary_faults_are_retried_until_the_rows_arrive(netsuite_sandbox, account, api, fault):
     netsuite_sandbox.set_behaviour(fault_rate=0.5, faults=[fault], timeout_hold_seconds=0.2, seed=7)
     adapter = adapter_for(account, api)
@@ -294,12 +294,59 @@ def test_a_fault_that_does_not_clear_gives_up_with_a_temporary_error(netsuite_sa
         adapter.write_batch(object_type="customer", operation="upsert", records=[customer(1)])
 
 
+def write_while_answers_are_lost(netsuite_sandbox, adapter, operation: str, records: list) -> list:
+    """Write with every answer lost (NetSuite did the work, the answer never came) until the work
+    has landed; then let answers through, so that a retry is what reports the outcome."""
+    netsuite_sandbox.set_behaviour(fault_rate=1.0, faults=["answer_lost"])
+    outcome: dict = {}
+    writer = threading.Thread(
+        target=lambda: outcome.update(
+            results=adapter.write_batch(object_type="customer", operation=operation, records=records)
+        )
+    )
+    writer.start()
+    wait_for(lambda: netsuite_sandbox.stats()["faults"].get("answer_lost", 0) > 0)
+    netsuite_sandbox.set_behaviour()
+    writer.join(timeout=30)
+    return outcome["results"]
+
+
 @pytest.mark.parametrize("api", APIS)
-def test_a_retried_insert_whose_first_attempt_landed_reports_the_existing_records(
+def test_an_insert_whose_answer_was_lost_is_not_written_twice_and_reports_the_records(
     netsuite_sandbox, account, api
 ):
-    """The first attempt's answer is lost (here: a 503 after an earlier write landed the records);
-    the retry's DUP_ENTITY rows are looked up by external ID and reported as written, not duplicated."""
+    """The retry's DUP_ENTITY rows are the first attempt's records: looked up by external ID."""
+    adapter = adapter_for(
+        account, api, retry_policy=RetryPolicy(max_attempts=30, base_delay=0.1, max_delay=0.2)
+    )
+
+    results = write_while_answers_are_lost(netsuite_sandbox, adapter, "insert", [customer(1), customer(2)])
+
+    records = stored(netsuite_sandbox, account, "customer")
+    assert len(records) == 2
+    assert [r.ok for r in results] == [True, True]
+    assert [r.record_id for r in results] == [records["c-1"]["internalId"], records["c-2"]["internalId"]]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_delete_whose_answer_was_lost_reports_the_records_deleted(netsuite_sandbox, account, api):
+    adapter = adapter_for(
+        account, api, retry_policy=RetryPolicy(max_attempts=30, base_delay=0.1, max_delay=0.2)
+    )
+    adapter.write_batch(object_type="customer", operation="upsert", records=[customer(1), customer(2)])
+
+    results = write_while_answers_are_lost(
+        netsuite_sandbox, adapter, "delete", [OutgoingRecord("c-1"), OutgoingRecord("c-2")]
+    )
+
+    assert [r.ok for r in results] == [True, True]
+    assert netsuite_sandbox.count(account["account_id"], "customer") == 0
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_retried_insert_of_records_that_exist_already_reports_them(netsuite_sandbox, account, api):
+    """From the adapter's side a failed first attempt may have landed; it cannot tell, so a retry's
+    duplicates are looked up rather than reported as rejected."""
     adapter = adapter_for(
         account, api, retry_policy=RetryPolicy(max_attempts=20, base_delay=0.1, max_delay=0.2)
     )
