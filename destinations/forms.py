@@ -65,6 +65,13 @@ class DestinationForm(forms.ModelForm):
     def plain_fields(self) -> list[forms.BoundField]:
         return [self[setting.name] for setting in self.settings() if not setting.secret]
 
+    def _post_clean(self) -> None:
+        # The model's own validation repeats the adapter's, under `config`, which is no field here:
+        # when the form already says what is wrong beside each field, it is not asked again.
+        if self._errors:
+            return
+        super()._post_clean()
+
     def advanced_has_errors(self) -> bool:
         """Whether an optional setting (shown folded away) has an error to show."""
         return any(field.errors for field in self.plain_fields() if not field.field.required)
