@@ -1,14 +1,20 @@
 """The planner: what changed in a model since the destination last confirmed it.
 
-1. Stream the model's rows from the source (server-side cursor, read-only transaction, statement
-   timeout), hashing each row over the columns the mappings read, and
-2. bulk-load (position, primary key, hash) into PlanStage, while the read columns go to a local spill
-   file in the same order: memory stays flat whatever the model's size;
-3. diff against the sync's snapshot with set operations in the database (joins on the primary key);
-4. read the spill file once more, in order, keeping the added and changed rows, and cut them (and the
-   removed ones) into batches the destination accepts.
+All reads of the model happen in one read-only transaction with a statement timeout (on PostgreSQL
+a REPEATABLE READ snapshot, so that every read sees the same rows), through server-side cursors.
+
+1. Stage: stream (primary key, hash over the mapped columns) into PlanStage with bulk loads.
+   On PostgreSQL the source computes the hashes (md5 of the row), so only two columns travel; on
+   other sources Python hashes each row and spills the mapped columns to a local file, in order.
+2. Diff: added, changed and removed keys come from joins of PlanStage with the sync's snapshot.
+3. Values: the mapped columns of the added and changed rows come from the spill file (one merge
+   pass), or on PostgreSQL from the source again: by primary key for the changed rows, or in one
+   more stream for a first run, when every row is added.
+4. Batches: rows are cut into batches of the sizes the destination accepts.
+Memory stays flat whatever the model's size: everything moves in chunks of CHUNK_ROWS.
 """
 
+import json
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
@@ -23,10 +29,11 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from models_catalog.models import Model
 from models_catalog.services import source_engine
 from syncs.mappings import mapped_columns, mappings_fingerprint, row_hash, to_json_value
-from syncs.models import ChangeKind, PlannedRow, PlanStage, RunBatch, SyncRun
+from syncs.models import ChangeKind, PlannedRow, PlanStage, RunBatch, SnapshotRow, SyncRun
 
 CHUNK_ROWS = 5_000
 STATEMENT_TIMEOUT_SECONDS = 30 * 60
+REJECTED_ROWS_KEPT = 10_000
 # What each sync mode does with a change kind: the destination operation, or None (nothing sent).
 MODE_OPERATIONS: dict[str, dict[str, str | None]] = {
     "upsert": {"added": "upsert", "changed": "upsert", "removed": None},
@@ -48,6 +55,14 @@ class Plan:
     rejected: list[tuple[str, str, str, str]] = field(default_factory=list)  # key, change, code, message
     rejected_total: int = 0
     batches: int = 0
+
+    def reject(self, key: str, change: str, code: str, message: str) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < REJECTED_ROWS_KEPT:
+            self.rejected.append((key, change, code, message))
+
+
+# ------------------------------------------------------------------------------------ reading the source
 
 
 def check_is_query(sql: str) -> str:
@@ -74,20 +89,15 @@ def _enter_read_only(conn: sqlalchemy.Connection, timeout: int) -> None:
 
 
 @contextmanager
-def model_rows(
-    model: Model, *, timeout: int = STATEMENT_TIMEOUT_SECONDS
-) -> Iterator[tuple[list[str], Iterator]]:
-    """The model's columns and its rows in chunks, streamed from a read-only transaction."""
+def source_connection(model: Model, *, timeout: int = STATEMENT_TIMEOUT_SECONDS) -> Iterator["ModelReader"]:
+    """A reader of the model inside one read-only transaction; query errors become ModelQueryError."""
     sql = check_is_query(model.sql)
     connect_args = {"read_only": True} if model.source.kind == "duckdb" else None
     engine = source_engine(source=model.source, extra_connect_args=connect_args)
     try:
         with engine.connect() as conn, conn.begin():
             _enter_read_only(conn, timeout)
-            result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
-                sqlalchemy.text(f"SELECT * FROM ({sql}) AS syncapp_model")  # noqa: S608 - the model's own query
-            )
-            yield list(result.keys()), result.partitions(CHUNK_ROWS)
+            yield ModelReader(conn, sql)
     except DBAPIError as exc:
         raise ModelQueryError(f"The model's query failed: {str(exc.orig).strip()}") from None
     except SQLAlchemyError as exc:
@@ -96,147 +106,263 @@ def model_rows(
         engine.dispose()
 
 
-def _load_stage(run: SyncRun, rows: list[tuple[int, str, str]]) -> None:
-    """Bulk-load (position, key, hash) rows: COPY on PostgreSQL, a batched insert elsewhere."""
-    table = PlanStage._meta.db_table
-    columns = "run_id, position, primary_key, row_hash"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for position, key, digest in rows:
-                    copy.write_row((run.pk, position, key, digest))
-        else:
-            insert = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 - our own table
-            cursor.executemany(insert, [(run.pk, position, key, digest) for position, key, digest in rows])
+class ModelReader:
+    def __init__(self, conn: sqlalchemy.Connection, sql: str) -> None:
+        self.conn, self.sql = conn, sql
+        self.quote = conn.dialect.identifier_preparer.quote
+        # PostgreSQL hashes rows itself: only keys and hashes travel, and values are read by key.
+        self.hashes_in_source = conn.dialect.name == "postgresql"
+
+    def stream(self, select: str = "*", where: str = "", **params) -> tuple[list[str], Iterator]:
+        statement = f"SELECT {select} FROM ({self.sql}) AS syncapp_model {where}"  # noqa: S608 - the model's query
+        result = self.conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
+            sqlalchemy.text(statement), params
+        )
+        return list(result.keys()), result.partitions(CHUNK_ROWS)
+
+    def columns(self) -> list[str]:
+        columns, chunks = self.stream(where="LIMIT 0")
+        for _ in chunks:
+            pass
+        return columns
+
+    def column_list(self, names: list[str]) -> str:
+        return ", ".join(f"syncapp_model.{self.quote(name)}" for name in names)
+
+    def hash_expression(self, names: list[str]) -> str:
+        row = f"ROW({self.column_list(names)})::text" if names else "''"
+        return f"md5({row} || :fingerprint)"
 
 
-def _stream_into_stage(run: SyncRun, plan: Plan, spill, pk_column: str, read: list[str], on_progress) -> None:
-    """Read the model chunk by chunk: spill the read columns, stage the keys and hashes, report progress.
-
-    Each chunk is its own COPY: the connection is free between chunks for the heartbeat."""
-    fingerprint = mappings_fingerprint(run.sync.config)
-    with model_rows(run.sync.model) as (columns, chunks):
-        missing = [name for name in [pk_column, *read] if name not in columns]
-        if missing:
-            names = ", ".join(map(repr, missing))
-            raise ModelQueryError(f"The model has no column {names}; its columns are {', '.join(columns)}.")
-        key_at = columns.index(pk_column)
-        read_at = [columns.index(name) for name in read]
-        position = 0
-        for chunk in chunks:
-            kept = []
-            for row in chunk:
-                key = row[key_at]
-                if key is None:
-                    _reject(
-                        plan,
-                        "",
-                        ChangeKind.ADDED,
-                        "NULL_PRIMARY_KEY",
-                        f"The primary key {pk_column} is null.",
-                    )
-                    continue
-                kept.append((position, str(key), tuple(row[i] for i in read_at)))
-                position += 1
-            plan.query_size += len(chunk)
-            pickle.dump(kept, spill, protocol=pickle.HIGHEST_PROTOCOL)
-            _load_stage(run, [(p, key, row_hash(values, fingerprint)) for p, key, values in kept])
-            on_progress()
+@contextmanager
+def model_rows(
+    model: Model, *, timeout: int = STATEMENT_TIMEOUT_SECONDS
+) -> Iterator[tuple[list[str], Iterator]]:
+    """The model's columns and its rows in chunks, streamed from a read-only transaction."""
+    with source_connection(model, timeout=timeout) as reader:
+        yield reader.stream()
 
 
-def _reject(plan: Plan, key: str, change: str, code: str, message: str) -> None:
-    plan.rejected_total += 1
-    if len(plan.rejected) < REJECTED_ROWS_KEPT:
-        plan.rejected.append((key, change, code, message))
+# ------------------------------------------------------------------------------------ staging and diffing
 
-
-REJECTED_ROWS_KEPT = 10_000
 _CHANGES_SQL = """
     SELECT s.position, s.primary_key, s.row_hash, n.record_id, n.id
     FROM {stage} s LEFT JOIN {snapshot} n ON n.sync_id = %s AND n.primary_key = s.primary_key
-    WHERE s.run_id = %s AND s.position > %s AND (n.id IS NULL OR n.row_hash <> s.row_hash OR %s)
-    ORDER BY s.position LIMIT %s
+    WHERE s.run_id = %s AND (n.id IS NULL OR n.row_hash <> s.row_hash OR %s)
+    ORDER BY s.position
 """
 _REMOVED_SQL = """
     SELECT n.primary_key, n.record_id FROM {snapshot} n
-    WHERE n.sync_id = %s AND n.primary_key > %s
+    WHERE n.sync_id = %s
       AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.run_id = %s AND s.primary_key = n.primary_key)
-    ORDER BY n.primary_key LIMIT %s
 """
 _DUPLICATES_SQL = "SELECT primary_key FROM {stage} WHERE run_id = %s GROUP BY primary_key HAVING COUNT(*) > 1"
+_TABLES = {"stage": PlanStage._meta.db_table, "snapshot": SnapshotRow._meta.db_table}
 
 
-def _tables() -> dict[str, str]:
-    from syncs.models import SnapshotRow
+def _copy_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Bulk-load rows: COPY on PostgreSQL, one batched insert elsewhere."""
+    names = ", ".join(connection.ops.quote_name(name) for name in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608 - ours
 
-    return {"stage": PlanStage._meta.db_table, "snapshot": SnapshotRow._meta.db_table}
+
+def _stage(run: SyncRun, rows: list[tuple[int, str, str]]) -> None:
+    _copy_rows(
+        _TABLES["stage"], ["run_id", "position", "primary_key", "row_hash"], [(run.pk, *r) for r in rows]
+    )
+
+
+def _stage_python(run, plan, reader, pk_column, read, spill, on_progress) -> None:
+    """Any source: Python hashes each row; the mapped columns go to the spill file in order."""
+    fingerprint = mappings_fingerprint(run.sync.config)
+    columns, chunks = reader.stream()
+    key_at, read_at = columns.index(pk_column), [columns.index(name) for name in read]
+    position = 0
+    for chunk in chunks:
+        kept = []
+        for row in chunk:
+            if row[key_at] is None:
+                plan.reject("", ChangeKind.ADDED, "NULL_PRIMARY_KEY", f"The primary key {pk_column} is null.")
+                continue
+            kept.append((position, str(row[key_at]), tuple(row[i] for i in read_at)))
+            position += 1
+        plan.query_size += len(chunk)
+        pickle.dump(kept, spill, protocol=pickle.HIGHEST_PROTOCOL)
+        _stage(run, [(p, key, row_hash(values, fingerprint)) for p, key, values in kept])
+        on_progress()
+
+
+def _stage_in_source(run, plan, reader, pk_column, read, on_progress) -> type | None:
+    """PostgreSQL: the source sends keys and md5 hashes only. Returns the primary key's Python type."""
+    fingerprint = mappings_fingerprint(run.sync.config).hex()
+    select = f"syncapp_model.{reader.quote(pk_column)}, {reader.hash_expression(read)}"
+    _columns, chunks = reader.stream(select, fingerprint=fingerprint)
+    position, key_type = 0, None
+    for chunk in chunks:
+        staged = []
+        for key, digest in chunk:
+            if key is None:
+                plan.reject("", ChangeKind.ADDED, "NULL_PRIMARY_KEY", f"The primary key {pk_column} is null.")
+                continue
+            key_type = key_type or type(key)
+            staged.append((position, str(key), digest))
+            position += 1
+        plan.query_size += len(chunk)
+        _stage(run, staged)
+        on_progress()
+    return key_type
+
+
+@contextmanager
+def _streaming_cursor() -> Iterator:
+    """A cursor that streams its result: server-side on PostgreSQL (inside the caller's transaction)."""
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.connection.cursor(name="syncapp_plan") as cursor:
+            yield cursor
+    else:
+        with connection.cursor() as cursor:
+            yield cursor
+
+
+def _streamed(sql: str, params: list) -> Iterator[tuple]:
+    with _streaming_cursor() as cursor:
+        cursor.execute(sql, params)
+        while page := cursor.fetchmany(CHUNK_ROWS):
+            yield from page
 
 
 def _changed_rows(run: SyncRun) -> Iterator[tuple[int, str, str, str, bool]]:
     """(position, key, hash, record id, is new) of added and changed rows, in position order."""
-    sql = _CHANGES_SQL.format(**_tables())
-    last = -1
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(sql, [run.sync_id, run.pk, last, run.full_resync, CHUNK_ROWS])
-            page = cursor.fetchall()
-            for position, key, digest, record_id, snapshot_id in page:
-                yield position, key, digest, record_id or "", snapshot_id is None or run.full_resync
-            if len(page) < CHUNK_ROWS:
-                return
-            last = page[-1][0]
+    for position, key, digest, record_id, snapshot_id in _streamed(
+        _CHANGES_SQL.format(**_TABLES), [run.sync_id, run.pk, run.full_resync]
+    ):
+        yield position, key, digest, record_id or "", snapshot_id is None or run.full_resync
 
 
 def _removed_rows(run: SyncRun) -> Iterator[tuple[str, str]]:
-    sql = _REMOVED_SQL.format(**_tables())
-    last = ""
+    return _streamed(_REMOVED_SQL.format(**_TABLES), [run.sync_id, run.pk])
+
+
+def _analyze_stage() -> None:
+    # Freshly loaded: without statistics PostgreSQL may pick nested loops over the unindexed stage.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_TABLES['stage']}")
+
+
+def _duplicate_keys(run: SyncRun) -> set[str]:
     with connection.cursor() as cursor:
-        while True:
-            cursor.execute(sql, [run.sync_id, last, run.pk, CHUNK_ROWS])
-            page = cursor.fetchall()
-            yield from page
-            if len(page) < CHUNK_ROWS:
-                return
-            last = page[-1][0]
+        cursor.execute(_DUPLICATES_SQL.format(**_TABLES), [run.pk])
+        return {key for (key,) in cursor.fetchall()}
 
 
-def _spilled(spill) -> Iterator[tuple[int, str, tuple]]:
+# ------------------------------------------------------------------------------------ values of changed rows
+
+
+def _values_from_spill(spill) -> Callable[[list[tuple]], list[tuple]]:
+    """The spill file and the changed rows both come in position order: one merge pass over both."""
     spill.seek(0)
-    while True:
-        try:
-            yield from pickle.load(spill)  # noqa: S301 - our own file, written by this run
-        except EOFError:
-            return
+
+    def spilled() -> Iterator[tuple[int, str, tuple]]:
+        while True:
+            try:
+                yield from pickle.load(spill)  # noqa: S301 - our own file, written by this run
+            except EOFError:
+                return
+
+    rows = spilled()
+
+    def values_for(page: list[tuple]) -> list[tuple]:
+        found = []
+        for position, *_ in page:
+            for spill_position, _key, values in rows:
+                if spill_position == position:
+                    found.append(values)
+                    break
+            else:
+                raise LookupError(f"row {position} is missing from the plan's spill file")
+        return found
+
+    return values_for
+
+
+def _values_by_key(reader: ModelReader, pk_column: str, read: list[str], key_type: type | None):
+    """PostgreSQL: read the changed rows' mapped columns again, by primary key, in the same snapshot."""
+    key = f"syncapp_model.{reader.quote(pk_column)}"
+    native = key_type in (int, str)
+    where = f"WHERE {key} = ANY(:keys)" if native else f"WHERE CAST({key} AS TEXT) = ANY(:keys)"
+    select = f"{key}, {reader.column_list(read)}" if read else key
+
+    def values_for(page: list[tuple]) -> list[tuple]:
+        keys = [row[1] for row in page]
+        wanted = [key_type(k) for k in keys] if native else keys
+        found: dict[str, tuple] = {}
+        _columns, chunks = reader.stream(select, where, keys=wanted)
+        for chunk in chunks:
+            for row in chunk:
+                found[str(row[0])] = tuple(row[1:])
+        return [found[k] for k in keys]
+
+    return values_for
+
+
+# ------------------------------------------------------------------------------------ batches
 
 
 class _Batcher:
-    """Cuts planned rows into RunBatch + PlannedRow rows, one operation and batch size at a time."""
+    """Cuts planned rows into batches (RunBatch) of the destination's sizes, one operation at a time,
+    and bulk-loads the planned rows."""
 
     def __init__(self, run: SyncRun, sizes: dict[str, int]) -> None:
         self.run, self.sizes = run, sizes
-        self.open: dict[str, list[PlannedRow]] = {}
+        self.open: dict[str, list[tuple]] = {}
+        self.ready: list[tuple] = []
         self.count = 0
 
-    def add(self, operation: str, row: PlannedRow) -> None:
+    def add(self, operation: str, key: str, change: str, digest: str = "", record_id: str = "", values=None):
         rows = self.open.setdefault(operation, [])
-        rows.append(row)
+        rows.append((key, change, digest, record_id, values))
         if len(rows) >= self.sizes[operation]:
-            self.flush(operation)
+            self._close_batch(operation)
 
-    def flush(self, operation: str) -> None:
+    def _close_batch(self, operation: str) -> None:
         rows = self.open.pop(operation, [])
         if not rows:
             return
         self.count += 1
         batch = RunBatch.objects.create(run=self.run, number=self.count, operation=operation)
-        for row in rows:
-            row.batch = batch
-        PlannedRow.objects.bulk_create(rows)
+        self.ready.extend((batch.pk, *row) for row in rows)
+        if len(self.ready) >= CHUNK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        rows = [
+            (batch_id, key, change, digest, record_id, None if values is None else json.dumps(values))
+            for batch_id, key, change, digest, record_id, values in self.ready
+        ]
+        _copy_rows(
+            PlannedRow._meta.db_table,
+            ["batch_id", "primary_key", "change", "row_hash", "record_id", "values"],
+            rows,
+        )
+        self.ready = []
 
     def close(self) -> int:
         for operation in list(self.open):
-            self.flush(operation)
+            self._close_batch(operation)
+        self._flush()
         return self.count
+
+
+# ------------------------------------------------------------------------------------ the plan
 
 
 def plan_run(
@@ -248,62 +374,93 @@ def plan_run(
 ) -> Plan:
     """Plan `run`: stage the model's rows, diff them with the snapshot, write the batches.
 
-    `on_progress` is called after every chunk read; `on_streamed` once the source has been read."""
+    `on_progress` is called after every chunk read; `on_streamed` once the rows are staged."""
     plan = Plan()
     sync = run.sync
     operations = MODE_OPERATIONS[sync.config["mode"]]
+    pk_column = sync.model.primary_key
     read = mapped_columns(sync.config["mappings"])
-    with tempfile.TemporaryFile(prefix="syncapp-plan-") as spill:
-        _stream_into_stage(run, plan, spill, sync.model.primary_key, read, on_progress)
+    with tempfile.TemporaryFile(prefix="syncapp-plan-") as spill, source_connection(sync.model) as reader:
+        columns = reader.columns()
+        missing = [name for name in [pk_column, *read] if name not in columns]
+        if missing:
+            names = ", ".join(map(repr, missing))
+            raise ModelQueryError(f"The model has no column {names}; its columns are {', '.join(columns)}.")
+        if reader.hashes_in_source:
+            key_type = _stage_in_source(run, plan, reader, pk_column, read, on_progress)
+            first_run = run.full_resync or not SnapshotRow.objects.filter(sync_id=run.sync_id).exists()
+            values_for = None if first_run else _values_by_key(reader, pk_column, read, key_type)
+        else:
+            _stage_python(run, plan, reader, pk_column, read, spill, on_progress)
+            values_for = _values_from_spill(spill)
+        _analyze_stage()
         on_streamed()
-        with transaction.atomic():
-            duplicates = _duplicate_keys(run, plan)
-            batcher = _Batcher(run, batch_sizes)
-            _plan_changes(run, plan, spill, read, duplicates, operations, batcher)
-            if operations["removed"] and not run.full_resync:
-                for key, record_id in _removed_rows(run):
-                    plan.planned["removed"] += 1
-                    batcher.add(
-                        operations["removed"],
-                        PlannedRow(primary_key=key, change="removed", record_id=record_id),
+        try:
+            with transaction.atomic():
+                batcher = _Batcher(run, batch_sizes)
+                if values_for is None:  # PostgreSQL, first run: every row is added
+                    _plan_all_added(
+                        run, plan, reader, pk_column, read, _duplicate_keys(run), operations, batcher
                     )
-            plan.batches = batcher.close()
-        PlanStage.objects.filter(run=run).delete()
+                else:
+                    _plan_changes(run, plan, read, _duplicate_keys(run), operations, batcher, values_for)
+                if operations["removed"] and not run.full_resync:
+                    for key, record_id in _removed_rows(run):
+                        plan.planned["removed"] += 1
+                        batcher.add(operations["removed"], key, ChangeKind.REMOVED, record_id=record_id)
+                plan.batches = batcher.close()
+        finally:
+            PlanStage.objects.filter(run=run).delete()
     return plan
 
 
-def _duplicate_keys(run: SyncRun, plan: Plan) -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(_DUPLICATES_SQL.format(**_tables()), [run.pk])
-        duplicates = {key for (key,) in cursor.fetchall()}
-    return duplicates
+def _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, batcher) -> None:
+    """PostgreSQL, first run (or full resync): one more stream of the source brings every row's values
+    with its hash, in the same snapshot as the staged keys; nothing needs looking up."""
+    fingerprint = mappings_fingerprint(run.sync.config).hex()
+    select = f"syncapp_model.{reader.quote(pk_column)}, {reader.hash_expression(read)}"
+    if read:
+        select += f", {reader.column_list(read)}"
+    _columns, chunks = reader.stream(select, fingerprint=fingerprint)
+    operation = operations[ChangeKind.ADDED]
+    for chunk in chunks:
+        for key, digest, *values in chunk:
+            if key is None:
+                continue  # rejected while staging
+            key = str(key)
+            if key in duplicates:
+                message = f"The primary key {key!r} appears on more than one row; none of them is sent."
+                plan.reject(key, ChangeKind.ADDED, "DUPLICATE_PRIMARY_KEY", message)
+                continue
+            plan.planned[ChangeKind.ADDED] += 1
+            columns = {name: to_json_value(value) for name, value in zip(read, values, strict=True)}
+            batcher.add(operation, key, ChangeKind.ADDED, digest, "", columns)
 
 
-def _values_at(spilled: Iterator[tuple[int, str, tuple]], position: int) -> tuple:
-    # The spill file and the changed rows both come in position order: one merge pass over both.
-    for spill_position, _key, values in spilled:
-        if spill_position == position:
-            return values
-    raise LookupError(f"row {position} is missing from the plan's spill file")
+def _plan_changes(run, plan, read, duplicates, operations, batcher, values_for) -> None:
+    page: list[tuple] = []
+    for changed in _changed_rows(run):
+        page.append(changed)
+        if len(page) == CHUNK_ROWS:
+            _plan_page(plan, read, duplicates, operations, batcher, page, values_for)
+            page = []
+    _plan_page(plan, read, duplicates, operations, batcher, page, values_for)
 
 
-def _plan_changes(run, plan, spill, read, duplicates, operations, batcher) -> None:
-    spilled = _spilled(spill)
-    for position, key, digest, record_id, is_new in _changed_rows(run):
-        values = _values_at(spilled, position)
+def _plan_page(plan, read, duplicates, operations, batcher, page, values_for) -> None:
+    wanted = []
+    for row in page:
+        position, key, digest, record_id, is_new = row
         change = ChangeKind.ADDED if is_new else ChangeKind.CHANGED
         if key in duplicates:
             message = f"The primary key {key!r} appears on more than one row; none of them is sent."
-            _reject(plan, key, change, "DUPLICATE_PRIMARY_KEY", message)
-            continue
-        operation = operations[change]
-        if operation is None:
-            continue
+            plan.reject(key, change, "DUPLICATE_PRIMARY_KEY", message)
+        elif operations[change] is not None:
+            wanted.append((row, change))
+    values = values_for([row for row, _change in wanted]) if wanted else []
+    for ((_position, key, digest, record_id, _is_new), change), row_values in zip(
+        wanted, values, strict=True
+    ):
         plan.planned[change] += 1
-        row_values = {name: to_json_value(value) for name, value in zip(read, values, strict=True)}
-        batcher.add(
-            operation,
-            PlannedRow(
-                primary_key=key, change=change, row_hash=digest, record_id=record_id, values=row_values
-            ),
-        )
+        columns = {name: to_json_value(value) for name, value in zip(read, row_values, strict=True)}
+        batcher.add(operations[change], key, change, digest, record_id, columns)

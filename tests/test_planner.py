@@ -1,8 +1,9 @@
 """The planner finds added, changed and removed rows with set operations against the snapshot."""
 
-import sqlite3
+from dataclasses import dataclass
 
 import pytest
+import sqlalchemy
 
 from destinations.adapters import RowResult
 from models_catalog.models import SourceKind
@@ -15,31 +16,66 @@ SIZES = {"upsert": 2, "insert": 3, "update": 2, "delete": 3, "archive": 2}
 MAPPINGS = [{"from": "name", "to": "companyName"}, {"template": "{{ city | upcase }}", "to": "comments"}]
 
 
-@pytest.fixture
-def warehouse(tmp_path):
-    path = tmp_path / "warehouse.sqlite3"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE customers (id INTEGER, name TEXT, city TEXT, unmapped TEXT)")
-        db.executemany(
-            "INSERT INTO customers VALUES (?, ?, ?, ?)", [(n, f"Company {n}", "paris", "x") for n in range(1, 6)]
+@dataclass
+class Warehouse:
+    engine: sqlalchemy.Engine
+    source: dict
+
+    def execute(self, sql: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sqlalchemy.text(sql))
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sqlalchemy.text("SELECT count(*) FROM customers")).scalar()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse(request, tmp_path):
+    """The same table in a SQLite file (Python hashing) and in PostgreSQL (hashing in the source)."""
+    if request.param == "sqlite":
+        path = tmp_path / "warehouse.sqlite3"
+        engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+        source = {"kind": SourceKind.SQLITE, "database": str(path), "host": ""}
+    else:
+        db = request.getfixturevalue("postgres_database")
+        host, port = db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)
+        engine = sqlalchemy.create_engine(
+            f"postgresql+psycopg://{db['USER']}:{db['PASSWORD'] or ''}@{host}:{port}/{db['NAME']}"
         )
-    return path
+        source = {
+            "kind": SourceKind.POSTGRESQL,
+            "host": host,
+            "port": port,
+            "database": db["NAME"],
+            "username": db["USER"],
+            "password": db["PASSWORD"] or "",
+        }
+    warehouse = Warehouse(engine, source)
+    warehouse.execute("DROP TABLE IF EXISTS customers")
+    warehouse.execute("CREATE TABLE customers (id INTEGER, name TEXT, city TEXT, unmapped TEXT)")
+    warehouse.execute(
+        "INSERT INTO customers VALUES "
+        + ", ".join(f"({n}, 'Company {n}', 'paris', 'x')" for n in range(1, 6))
+    )
+    yield warehouse
+    warehouse.execute("DROP TABLE IF EXISTS customers")
+    engine.dispose()
 
 
-def execute(path, sql, *params):
-    with sqlite3.connect(path) as db:
-        db.execute(sql, params)
+def execute(warehouse, sql):
+    warehouse.execute(sql)
 
 
 @pytest.fixture
 def sync(world, warehouse):
     def make(mode="mirror"):
-        source = factories.SourceFactory(
-            workspace=world.acme, kind=SourceKind.SQLITE, database=str(warehouse), host="", password=""
-        )
+        source = factories.SourceFactory(workspace=world.acme, **({"password": ""} | warehouse.source))
         model = factories.ModelFactory(workspace=world.acme, source=source, sql="SELECT * FROM customers")
         return factories.SyncFactory(
-            workspace=world.acme, model=model, config={"object": "customer", "mode": mode, "mappings": MAPPINGS}
+            workspace=world.acme,
+            model=model,
+            config={"object": "customer", "mode": mode, "mappings": MAPPINGS},
         )
 
     return make
@@ -57,7 +93,9 @@ def confirm_everything(run):
     for batch in RunBatch.objects.filter(run=run):
         rows = list(PlannedRow.objects.filter(batch=batch).order_by("id"))
         RunBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.WRITING)
-        services._apply_outcomes(run, batch, rows, [RowResult(ok=True, record_id=f"ns-{r.primary_key}") for r in rows])
+        services._apply_outcomes(
+            run, batch, rows, [RowResult(ok=True, record_id=f"ns-{r.primary_key}") for r in rows]
+        )
 
 
 def test_a_first_run_plans_every_row_as_added_in_batches_of_the_destinations_size(sync):
@@ -143,7 +181,7 @@ def test_a_full_resync_treats_every_row_as_added_and_ignores_removals(sync, ware
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
-        ("SELECT * FROM no_such_table", "The model's query failed: no such table: no_such_table"),
+        ("SELECT * FROM no_such_table", "The model's query failed: .*no_such_table"),
         ("DELETE FROM customers", "must be a SELECT query; it is a DELETE statement"),
         ("SELECT 1; SELECT 2", "must be one query; it holds 2 statements"),
         ("SELECT name FROM customers", "The model has no column 'id'"),
@@ -155,5 +193,4 @@ def test_bad_sql_is_a_clear_message(sync, warehouse, sql, message):
     s.model.save()
     with pytest.raises(ModelQueryError, match=message):
         plan(s)
-    with sqlite3.connect(warehouse) as db:
-        assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 5  # nothing lost
+    assert warehouse.count() == 5  # nothing lost
