@@ -117,7 +117,10 @@ class SyncBuilderForm(forms.Form):
         choices=[(mode, MODE_DESCRIPTIONS[mode]) for mode in SYNC_MODES], widget=forms.RadioSelect
     )
     schedule_kind = forms.ChoiceField(
-        label="When it runs", choices=ScheduleKind.choices, initial=ScheduleKind.MANUAL, widget=forms.RadioSelect
+        label="When it runs",
+        choices=ScheduleKind.choices,
+        initial=ScheduleKind.MANUAL,
+        widget=forms.RadioSelect,
     )
     interval_every = forms.IntegerField(label="Every", min_value=1, required=False)
     interval_unit = forms.ChoiceField(
@@ -262,7 +265,23 @@ class SyncBuilderForm(forms.Form):
             self.add_error("mode", "Choose how rows are written.")
         if self.chosen_object() is not None:
             self._check_rows()
+        self._check_schedule(cleaned)
         return cleaned
+
+    def _check_schedule(self, cleaned: dict) -> None:
+        """The schedule's own rules (Sync.clean), beside their fields even when others are wrong."""
+        probe = Sync(
+            schedule_kind=cleaned.get("schedule_kind") or ScheduleKind.MANUAL,
+            interval_every=cleaned.get("interval_every"),
+            interval_unit=cleaned.get("interval_unit") or "",
+            cron_expression=cleaned.get("cron_expression") or "",
+        )
+        try:
+            probe.clean()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                if field in self.fields and field not in self.errors:
+                    self.add_error(field, messages)
 
     def _check_rows(self) -> None:
         fields, columns = self.field_specs(), self.columns or []
