@@ -14,6 +14,16 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# The Hightouch Python SDK pins requests, urllib3 and typing-extensions far below ours: the test that
+# drives syncapp with it runs it in an environment of its own, as an orchestrator would.
+SDK_VENV := var/hightouch-sdk
+SDK_INSTALLED := $(SDK_VENV)/.installed
+
+$(SDK_INSTALLED): tests/hightouch_sdk/requirements.txt
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/python -m pip install --quiet -r tests/hightouch_sdk/requirements.txt
+	touch $(SDK_INSTALLED)
+
 run: export PATH := $(BIN):$(PATH)
 run: export SYNCAPP_HTTPS ?= false
 run: install
@@ -24,7 +34,7 @@ run: install
 	$(BIN)/honcho start -f Procfile
 
 test: export PATH := $(BIN):$(PATH)
-test: install
+test: install $(SDK_INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
