@@ -397,14 +397,15 @@ def test_runs_read_in_hightouchs_shape_and_filter_by_run_id_and_time(world, api,
     assert ids(after=(now - timedelta(minutes=30)).isoformat()) == [str(waiting.pk)]
     assert ids(before=(now - timedelta(minutes=30)).isoformat()) == [str(done.pk)]
     assert ids(limit=1) == [str(waiting.pk)]
-    assert ids(orderBy="finishedAt") == [str(done.pk), str(waiting.pk)]  # unfinished runs last
+    assert ids(orderBy="finishedAt") == [
+        str(done.pk),
+        str(waiting.pk),
+    ]  # unfinished runs last (by the column)
+    # Never null (clients parse them unconditionally): until a run starts it reads as started when
+    # asked for, and until it ends (its status says so) as finished at its latest progress.
     pending = api.get(f"syncs/{sync.pk}/runs", runId=waiting.pk).json()["data"][0]
-    assert (pending["status"], pending["startedAt"], pending["querySize"], pending["error"]) == (
-        "queued",
-        None,
-        None,
-        None,
-    )
+    assert (pending["status"], pending["querySize"], pending["error"]) == ("queued", 0, None)
+    assert pending["startedAt"] == pending["createdAt"] == pending["finishedAt"]
 
 
 # ---------------------------------------------------------------------------------------- catalog

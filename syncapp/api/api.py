@@ -741,12 +741,18 @@ def run_out(run: SyncRun) -> dict:
             "removedCount": getattr(run, f"{kind}_removed"),
         }
 
+    # Hightouch never answers null here, and clients parse these unconditionally (prefect-hightouch
+    # calls isoparse on both while it polls): a run not started yet reads as started when it was
+    # asked for, and one not finished yet as finished at its latest sign of progress. `status`
+    # tells whether a run has ended.
+    started_at = run.started_at or run.created_at
+    progress = [moment for moment in (run.heartbeat_at, run.started_at, run.created_at) if moment]
     return {
         "id": str(run.pk),
         "createdAt": run.created_at,
-        "startedAt": run.started_at,
-        "finishedAt": run.finished_at,
-        "querySize": run.query_size,
+        "startedAt": started_at,
+        "finishedAt": run.finished_at or max(progress),
+        "querySize": run.query_size or 0,
         "status": hightouch_run_status(run.status),
         "completionRatio": run.completion_ratio,
         "plannedRows": counts("planned"),

@@ -331,9 +331,9 @@ class RowCounts(Schema):
 class SyncRunOut(Schema):
     id: str
     createdAt: datetime
-    startedAt: datetime | None
-    finishedAt: datetime | None
-    querySize: int | None
+    startedAt: datetime = Field(description="Until the run starts: when it was asked for.")
+    finishedAt: datetime = Field(description="Until the run ends (see status): its latest sign of progress.")
+    querySize: int = Field(description="The number of rows in the query (0 until it has run).")
     status: SyncRunStatus
     completionRatio: float
     plannedRows: RowCounts
