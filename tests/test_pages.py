@@ -90,7 +90,11 @@ def test_the_demo_seed_makes_a_workspace_the_demo_user_logs_into(client, db, set
 
     with sqlite3.connect(source.database) as warehouse:
         assert warehouse.execute("SELECT count(*) FROM customers").fetchone()[0] == 5000
-    assert Model.objects.get(workspace__slug="demo").primary_key == "id"
+    assert Model.objects.get(workspace__slug="demo", slug="customers").primary_key == "id"
+    syncs = Sync.objects.filter(workspace__slug="demo")
+    assert syncs.count() == 3 and syncs.exclude(schedule_kind="manual").count() == 2
+    for sync in syncs:
+        sync.full_clean()  # valid configurations, schedules included
 
     response = client.post(reverse("login"), {"username": "demo", "password": password}, follow=True)
     page = response.content.decode()

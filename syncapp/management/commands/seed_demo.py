@@ -10,10 +10,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from destinations.models import Destination
 from models_catalog.models import Model, Source, SourceKind
 from syncapp.models import Membership, Role, User, Workspace
+from syncs.models import Folder, IntervalUnit, Label, ScheduleKind, Sync
 
 DEMO_USERNAME = "demo"
 SANDBOX_URL = "http://127.0.0.1:8765"  # where `make run` starts the NetSuite sandbox (Procfile)
@@ -101,7 +103,7 @@ class Command(BaseCommand):
                 name="Demo warehouse",
                 defaults={"kind": SourceKind.SQLITE, "database": str(warehouse), "created_by": user},
             )
-            Destination.objects.get_or_create(
+            destination, _ = Destination.objects.get_or_create(
                 workspace=workspace,
                 name="NetSuite sandbox",
                 defaults={
@@ -110,7 +112,7 @@ class Command(BaseCommand):
                     "credentials": json.dumps(credentials),
                 },
             )
-            Model.objects.get_or_create(
+            customers, _ = Model.objects.get_or_create(
                 workspace=workspace,
                 slug="customers",
                 defaults={
@@ -121,7 +123,72 @@ class Command(BaseCommand):
                     "created_by": user,
                 },
             )
+            active, _ = Model.objects.get_or_create(
+                workspace=workspace,
+                slug="active-customers-in-france",
+                defaults={
+                    "source": source,
+                    "name": "Active customers in France",
+                    "sql": "SELECT * FROM customers WHERE is_active = 1 AND country = 'FR'",
+                    "primary_key": "id",
+                    "created_by": user,
+                },
+            )
+            self._seed_syncs(workspace, user, destination, customers, active)
         self.stdout.write(f"Demo workspace ready: log in as {DEMO_USERNAME} / {password}")
+
+    def _seed_syncs(self, workspace, user, destination, customers, active) -> None:
+        """A few syncs that really run against the sandbox, some on a schedule (due at once)."""
+        mappings = [
+            {"from": "company_name", "to": "companyName"},
+            {"from": "email", "to": "email"},
+            {"from": "phone", "to": "phone"},
+            {"from": "signup_date", "to": "custentity_signup_date"},
+            {"from": "country", "to": "custentity_country"},
+            {"template": "{{ first_name }} {{ last_name }}, {{ city }}", "to": "comments"},
+        ]
+        finance, _ = Folder.objects.get_or_create(workspace=workspace, name="Finance", parent=None)
+        daily, _ = Label.objects.get_or_create(
+            workspace=workspace, name="daily", defaults={"colour": "#2563eb"}
+        )
+        demos = [
+            (
+                "customers-to-netsuite",
+                "Customers to NetSuite",
+                customers,
+                "upsert",
+                {
+                    "schedule_kind": ScheduleKind.INTERVAL,
+                    "interval_every": 15,
+                    "interval_unit": IntervalUnit.MINUTES,
+                },
+            ),
+            (
+                "french-customers-mirror",
+                "Active French customers (mirror)",
+                active,
+                "mirror",
+                {"schedule_kind": ScheduleKind.CRON, "cron_expression": "*/30 * * * *"},
+            ),
+            ("customers-backfill", "Customers backfill (manual)", customers, "insert", {"enabled": False}),
+        ]
+        for slug, name, model, mode, schedule in demos:
+            sync, created = Sync.objects.get_or_create(
+                workspace=workspace,
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "model": model,
+                    "destination": destination,
+                    "created_by": user,
+                    "config": {"object": "customer", "mode": mode, "mappings": mappings},
+                    "folder": finance,
+                    "next_run_at": timezone.now(),
+                    **schedule,
+                },
+            )
+            if created:
+                sync.labels.add(daily)
 
     def _sandbox_credentials(self) -> dict:
         """The demo NetSuite account's token, and the sandbox's start-up file that declares it."""
