@@ -1,6 +1,7 @@
 """Seed the demo workspace that `make run` shows a newcomer. Running it again changes nothing."""
 
 import json
+import os
 import random
 import secrets
 import sqlite3
@@ -18,7 +19,8 @@ from syncapp.models import Membership, Role, User, Workspace
 from syncs.models import Folder, IntervalUnit, Label, ScheduleKind, Sync
 
 DEMO_USERNAME = "demo"
-SANDBOX_URL = "http://127.0.0.1:8765"  # where `make run` starts the NetSuite sandbox (Procfile)
+# Where `make run` starts the NetSuite sandbox (Procfile).
+SANDBOX_URL = f"http://127.0.0.1:{os.environ.get('SYNCAPP_SANDBOX_PORT', '8765')}"
 SANDBOX_ACCOUNT = "1234567_SB1"
 CUSTOMER_COUNT = 5000
 FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Tim"]
