@@ -32,7 +32,8 @@ class DestinationForm(forms.ModelForm):
             self.kind = self.data.get("kind") or kind or next(iter(registry.ADAPTERS))
             if self.kind not in registry.ADAPTERS:
                 self.kind = next(iter(registry.ADAPTERS))
-            self.fields["kind"].initial = self.kind
+            self.fields["kind"].choices = registry.kind_choices()
+            self.initial["kind"] = self.kind
             self.instance.kind = self.kind
         saved = self.instance.credential_names() if self.instance.pk else []
         for setting in self.settings():
@@ -46,7 +47,8 @@ class DestinationForm(forms.ModelForm):
         if setting.secret:
             return forms.CharField(
                 label=setting.label,
-                required=False,
+                required=setting.required and not saved,  # once saved, blank keeps the saved value
+                error_messages={"required": f"{setting.label} is required."},
                 strip=False,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
                 help_text=WRITE_ONLY_HELP if saved else setting.help_text or "Write-only: never shown again.",

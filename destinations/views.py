@@ -7,12 +7,13 @@ Secrets are write-only: the page never carries a saved one.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 
 from destinations.forms import DestinationForm
 from destinations.models import Destination
 from destinations.services import destination_test_connection
-from models_catalog.views import read_only, refuse_readers_posting
+from models_catalog.views import read_only, refuse_readers_posting, saved_redirect, settings_to_fix
 from syncapp.tenancy import get_object_in_workspace, workspace_view
 from syncs.models import Sync
 
@@ -39,13 +40,22 @@ def _destination_form(request: HttpRequest, destination: Destination) -> HttpRes
         read_only(form)
     connection = None
     action = request.POST.get("action")
-    if request.method == "POST" and action != "change_kind" and form.is_valid():
-        if action == "test":
-            connection = destination_test_connection(destination=form.instance)
-        else:
-            form.save()
-            messages.success(request, f"The destination {form.instance.name} is saved.")
-            return redirect("destination_edit", request.workspace.slug, form.instance.pk)
+    if request.method == "POST" and action == "test":
+        connection = (
+            destination_test_connection(destination=form.instance)
+            if form.is_valid()
+            else settings_to_fix(form)
+        )
+        if request.htmx:  # only the result: the secrets typed in the form stay where they are
+            return render(
+                request, "destinations/destination_form.html#connection", {"connection": connection}
+            )
+    elif request.method == "POST" and action != "change_kind" and form.is_valid():
+        form.save()
+        messages.success(request, f"The destination {form.instance.name} is saved.")
+        return saved_redirect(
+            request, reverse("destination_edit", args=[request.workspace.slug, form.instance.pk])
+        )
     context = {"form": form, "destination": destination, "connection": connection}
     if destination.pk:
         context["syncs"] = Sync.objects.in_workspace(request.workspace).filter(destination=destination)

@@ -1,6 +1,8 @@
 """Forms that build sources (warehouse connections) and models (SQL queries) in a workspace."""
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 
 from models_catalog.models import Model, Source
 from syncapp.models import Workspace
@@ -17,10 +19,27 @@ class WorkspaceModelForm(forms.ModelForm):
 
     unique_in_workspace: tuple[str, ...] = ("name",)
 
-    def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
+    def __init__(self, *args, workspace: Workspace, validate: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.workspace = workspace
         self.instance.workspace = workspace
+        self.validate = validate
+
+    def full_clean(self) -> None:
+        """Validate only when asked to: a preview or a connection test is not a save."""
+        if not self.validate:
+            self._errors, self.cleaned_data = ErrorDict(), {}
+            return
+        super().full_clean()
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        # A field's first error is enough: the model's own check of a field that already failed
+        # (an empty SQL, say) would only say it again in other words.
+        if hasattr(errors, "error_dict"):
+            errors = ValidationError({f: e for f, e in errors.error_dict.items() if f not in self._errors})
+            if not errors.error_dict:
+                return
+        super()._update_errors(errors)
 
     def clean(self) -> dict:
         cleaned = super().clean()
