@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 from lxml import etree
-from zeep import Plugin
+from zeep import Plugin, xsd
 
 from destinations.adapters import OutgoingRecord, Reference
 from netsuite import soap
+from netsuite.records import record_type
 from netsuite.transport import Endpoint
 from tests.netsuite.adapter_helpers import adapter_for, customer, set_up_account
 from tests.netsuite.real_schema import real_wsdl_path, validate_soap_message
@@ -194,3 +195,46 @@ def test_the_passport_header_is_the_real_schemas_token_passport(account, real_ws
     ]
     assert passport[-1].get("algorithm") == "HMAC-SHA256"
     assert passport[0].text == account["account_id"]
+
+
+def canonical(element: etree._Element) -> tuple:
+    """An element as namespace URIs and values, whatever prefixes zeep chose."""
+    xsi_type = "{http://www.w3.org/2001/XMLSchema-instance}type"
+    attributes = dict(element.attrib)
+    if xsi_type in attributes:
+        prefix, _, local = attributes[xsi_type].rpartition(":")
+        attributes[xsi_type] = f"{{{element.nsmap[prefix or None]}}}{local}"
+    return (
+        element.tag,
+        sorted(attributes.items()),
+        (element.text or "").strip(),
+        [canonical(c) for c in element],
+    )
+
+
+def test_trimmed_records_render_exactly_as_zeep_renders_the_same_values(real_wsdl):
+    """The trimmed record type skips zeep's per-element checks; its XML must not differ."""
+    schema = soap.schema_for(real_wsdl, VERSION, Endpoint("1234567_SB1", "http://127.0.0.1:9", 5))
+    builder = soap.RecordBuilder(schema, record_type("customer"))
+    batch = [
+        every_field_type(1),
+        customer(2, category=Reference(external_id="retail"), isInactive=True),
+        OutgoingRecord("c-3", {"companyName": "Three", "custentity_note": None}, record_id="33"),
+    ]
+    trimmed_records = builder.records(batch, by_internal_id=True)
+    zeep_type = xsd.ComplexType(
+        xsd.Sequence([element for _name, element in trimmed_records[0]._xsd_type.elements]),
+        attributes=[attribute for _name, attribute in trimmed_records[0]._xsd_type.attributes],
+        qname=trimmed_records[0]._xsd_type.qname,
+    )
+    zeep_records = [
+        zeep_type(**{k: v for k, v in r.__values__.items() if v is not None}) for r in trimmed_records
+    ]
+    service = schema.client.create_service(schema.binding, "http://127.0.0.1:9/services/NetSuitePort_2023_2")
+
+    ours = schema.client.create_message(service, "upsertList", record=trimmed_records)
+    zeeps = schema.client.create_message(service, "upsertList", record=zeep_records)
+
+    assert canonical(ours) == canonical(zeeps)
+    validate_soap_message(etree.tostring(ours))
+    assert len(ours.find(f"{{{SOAP_ENV}}}Body")[0]) == 3
