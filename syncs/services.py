@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from croniter import croniter
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -139,7 +140,9 @@ def run_execute(*, run_id: int, enqueue_batch: Callable[[int], None]) -> None:
         return
     adapter = run.sync.destination.adapter()
     try:
-        fields = _object_fields(adapter, run.sync.config.get("object"))
+        fields = _object_fields(
+            adapter, run.sync.config.get("object"), destination_id=run.sync.destination_id, fresh=True
+        )
         problems = validate_mappings(config=run.sync.config, fields=fields, columns=None)
         if problems:
             raise PermanentError(
@@ -169,11 +172,23 @@ def run_execute(*, run_id: int, enqueue_batch: Callable[[int], None]) -> None:
         enqueue_batch(batch_id)
 
 
-def _object_fields(adapter, object_type: str) -> dict:
-    for spec in adapter.describe_objects():
-        if spec.name == object_type:
-            return {field.name: field for field in spec.fields}
-    raise PermanentError(f"The destination has no object {object_type!r}.", code="INVALID_CONFIG")
+FIELDS_CACHE_SECONDS = 600
+
+
+def _object_fields(adapter, object_type: str, *, destination_id: int, fresh: bool = False) -> dict:
+    """The destination object's fields. A run describes the destination once, when it starts; its
+    batches reuse that description (shared through the cache) instead of asking again each time."""
+    key = f"syncapp:object-fields:{destination_id}:{object_type}"
+    fields = None if fresh else cache.get(key)
+    if fields is None:
+        for spec in adapter.describe_objects():
+            if spec.name == object_type:
+                fields = {field.name: field for field in spec.fields}
+                break
+        else:
+            raise PermanentError(f"The destination has no object {object_type!r}.", code="INVALID_CONFIG")
+        cache.set(key, fields, FIELDS_CACHE_SECONDS)
+    return fields
 
 
 def _record_plan(run: SyncRun, plan) -> None:
@@ -235,7 +250,7 @@ def _send(adapter, run: SyncRun, batch: RunBatch, rows: list[PlannedRow]) -> lis
             sent_at.append(index)
             continue
         if fields is None:
-            fields = _object_fields(adapter, config["object"])
+            fields = _object_fields(adapter, config["object"], destination_id=run.sync.destination_id)
         values = {name: from_json_value(value) for name, value in row.values.items()}
         try:
             record = build_record(
