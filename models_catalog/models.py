@@ -1,5 +1,7 @@
 """Warehouse connections (Sources) and the SQL queries over them (Models)."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -21,6 +23,23 @@ class SourceKind(models.TextChoices):
 
 # Kinds whose database is a file on this machine rather than a server.
 FILE_KINDS = {SourceKind.SQLITE, SourceKind.DUCKDB}
+
+
+def file_source_problem(database: str) -> str:
+    """Why this SQLite or DuckDB file may not be a source, or "" if it may.
+
+    Only files under SYNCAPP_FILE_SOURCES_DIRS can be read, and never syncapp's own database:
+    otherwise anyone who may create a source could read any file the server can.
+    """
+    path = Path(database).expanduser().resolve()
+    allowed = [Path(directory).expanduser().resolve() for directory in settings.FILE_SOURCES_DIRS]
+    own_database = Path(str(settings.DATABASES["default"]["NAME"])).expanduser().resolve()
+    if path == own_database or not any(path.is_relative_to(directory) for directory in allowed):
+        places = ", ".join(str(directory) for directory in allowed) or "(none configured)"
+        return f"SQLite and DuckDB files must be inside {places} (SYNCAPP_FILE_SOURCES_DIRS)."
+    return ""
+
+
 DRIVERS = {
     SourceKind.POSTGRESQL: "postgresql+psycopg",
     SourceKind.SQLITE: "sqlite",
@@ -76,6 +95,8 @@ class Source(WorkspaceOwned):
         elif self.kind in FILE_KINDS:
             if not self.database:
                 errors["database"] = "Enter the path of the database file."
+            elif problem := file_source_problem(self.database):
+                errors["database"] = problem
         elif self.kind:
             if not self.host:
                 errors["host"] = "Enter the warehouse's host name."
@@ -93,6 +114,8 @@ class Source(WorkspaceOwned):
             url = make_url(self.url)
             return url.set(password=password) if password else url
         if self.kind in FILE_KINDS:
+            if problem := file_source_problem(self.database):
+                raise ValueError(problem)  # checked on save too; this guards rows saved otherwise
             return URL.create(DRIVERS[self.kind], database=self.database, query=self.options or {})
         return URL.create(
             DRIVERS[self.kind],

@@ -52,6 +52,9 @@ ENCRYPTION_KEYS = [
     if key.strip()
 ]
 
+# SQLite and DuckDB sources may only be files under these directories.
+FILE_SOURCES_DIRS = env_list("SYNCAPP_FILE_SOURCES_DIRS", [str(DATA_DIR / "warehouses")])
+
 DEBUG = env_bool("SYNCAPP_DEBUG", False)
 ALLOWED_HOSTS = env_list("SYNCAPP_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SYNCAPP_CSRF_TRUSTED_ORIGINS", [])

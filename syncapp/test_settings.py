@@ -1,6 +1,7 @@
 """Test settings: the real settings, with fast password hashing and plain static storage."""
 
 import os
+import tempfile
 from pathlib import Path
 
 # Each test session (and the workers it starts, which inherit the environment) keeps its files apart
@@ -27,3 +28,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}  # noqa: F405
     if os.environ.get("SYNCAPP_TEST_WORKER"):  # a worker started by a test uses the test database
         DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]  # noqa: F405
+
+# Tests build their warehouses in temporary directories.
+FILE_SOURCES_DIRS = [*FILE_SOURCES_DIRS, tempfile.gettempdir()]  # noqa: F405

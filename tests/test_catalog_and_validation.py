@@ -173,3 +173,13 @@ def test_a_model_or_destination_in_use_by_a_sync_cannot_be_deleted(world):
         sync.model.delete()
     with pytest.raises(RestrictedError):
         sync.destination.delete()
+
+
+@pytest.mark.parametrize("where", ["/etc/passwd", "app-database"])
+def test_a_file_source_outside_the_allowed_directories_is_refused(world, settings, where):
+    path = str(settings.DATABASES["default"]["NAME"]) if where == "app-database" else where
+    source = Source(workspace=world.acme, name="Sneaky", kind=SourceKind.SQLITE, database=path)
+    with pytest.raises(ValidationError, match="must be inside .* \\(SYNCAPP_FILE_SOURCES_DIRS\\)"):
+        source.full_clean()
+    result = source_test_connection(source=source)  # a row saved some other way is refused too
+    assert not result.ok and "SYNCAPP_FILE_SOURCES_DIRS" in result.message

@@ -89,7 +89,7 @@ class Command(BaseCommand):
     help = "Create the demo workspace, its user and its sample warehouse, if they are not there yet."
 
     def handle(self, *args, **options) -> None:
-        warehouse = settings.DATA_DIR / "demo_warehouse.sqlite3"
+        warehouse = Path(settings.FILE_SOURCES_DIRS[0]) / "demo.sqlite3"
         build_warehouse(warehouse)
         password = self._demo_password()
         credentials = self._sandbox_credentials()
