@@ -5,6 +5,7 @@ The run state machine stays in syncs/services.py; runs are asked for only throug
 user's workspace (syncapp.tenancy) and keeps them inside it.
 """
 
+import zlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -112,10 +113,20 @@ def sync_set_labels(*, sync: Sync, labels: list[Label], new_names: list[str] = (
     with transaction.atomic():
         chosen = list(labels)
         for name in new_names:
-            label, _created = Label.objects.get_or_create(workspace_id=sync.workspace_id, name=name)
+            label, _created = Label.objects.get_or_create(
+                workspace_id=sync.workspace_id, name=name, defaults={"colour": label_colour(name)}
+            )
             chosen.append(label)
         sync.labels.set(chosen)
     return chosen
+
+
+LABEL_COLOURS = ("#2563eb", "#7c3aed", "#047857", "#b45309", "#be185d", "#0e7490", "#4d7c0f", "#b91c1c")
+
+
+def label_colour(name: str) -> str:
+    """A colour for a new label, the same for the same name (labels are told apart at a glance)."""
+    return LABEL_COLOURS[zlib.crc32(name.lower().encode()) % len(LABEL_COLOURS)]
 
 
 def sync_delete(*, sync: Sync) -> None:

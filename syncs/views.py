@@ -91,8 +91,6 @@ def sync_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "folders": tree,
         "filters": filters,
-        "sorts": SORTS,
-        "sort": filters.get("sort") or "name",
         "bulk_actions": BULK_ACTIONS,
         "filtered": any(filters.get(name) for name in ("q", "status", "model", "destination", "label")),
     }
@@ -131,7 +129,7 @@ def sync_bulk(request: HttpRequest) -> HttpResponse:
             back=back,
             title="Act on several syncs",
             explanation="Select syncs on the overview, then choose Enable, Disable or Run.",
-            button="Back to the overview",
+            button="",
         )
     form = BulkActionForm(request.POST, workspace=request.workspace)
     if not form.is_valid():

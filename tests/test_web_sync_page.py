@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from syncs.models import Folder, Label, RejectedRow, RunStatus, Sync, SyncRun
+from syncs.sync_services import LABEL_COLOURS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +211,8 @@ def test_edit_labels_sets_the_chosen_labels_and_makes_new_ones(client, world, sy
 
     assert response.status_code == 302
     assert sorted(sync.labels.values_list("name", flat=True)) == ["eu", "finance", "nightly"]
-    assert Label.objects.filter(workspace=world.acme, name="nightly").exists()
+    colours = dict(Label.objects.filter(name__in=["nightly", "eu"]).values_list("name", "colour"))
+    assert colours["nightly"] in LABEL_COLOURS and colours["eu"] in LABEL_COLOURS  # not all the same grey
     page = client.get(url("sync_detail", sync.pk)).content.decode()
     assert ">nightly</span>" in page
 
