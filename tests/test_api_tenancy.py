@@ -109,9 +109,10 @@ def test_bodies_cannot_attach_the_other_workspaces_rows(world, sides, acme_api):
     )
 
 
-def test_the_other_workspace_cannot_see_what_one_makes(world, sides, acme_api):
+def test_the_other_workspace_cannot_see_what_one_makes(world, sides, acme_api, tmp_path):
+    warehouse = str(tmp_path / "warehouse.sqlite3")  # file sources live under SYNCAPP_FILE_SOURCES_DIRS
     created = acme_api.post(
-        "sources", {"name": "Mine", "type": "sqlite", "configuration": {"database": "warehouse.duckdb"}}
+        "sources", {"name": "Mine", "type": "sqlite", "configuration": {"database": warehouse}}
     )
     assert created.status_code == 200
     globex_api = api_client_for(world.globex)

@@ -117,3 +117,10 @@ def test_a_form_posted_without_its_csrf_token_is_refused(world):
     assert response.status_code == 403
     world.alice.refresh_from_db()
     assert world.alice.timezone == "UTC"
+
+
+@pytest.mark.parametrize(("persona", "shown"), [("alice", True), ("bob", False), ("vera", False)])
+def test_only_admins_see_the_api_keys_link(client, world, persona, shown):
+    client.force_login(getattr(world, persona))
+    page = client.get(reverse("workspace_home", args=["acme"])).content.decode()
+    assert (reverse("api_keys", args=["acme"]) in page) is shown
