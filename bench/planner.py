@@ -62,7 +62,7 @@ def phase_read(url: str) -> dict:
         result = conn.execution_options(stream_results=True, yield_per=5000).execute(
             sqlalchemy.text(f"SELECT * FROM {TABLE}")
         )
-        for chunk in result.partitions():
+        for chunk in result.partitions(5000):
             count += len(chunk)
     return {"rows": count, "seconds": time.perf_counter() - started}
 

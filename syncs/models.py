@@ -256,24 +256,6 @@ class SnapshotRow(models.Model):
         return f"{self.primary_key} -> {self.record_id or '?'}"
 
 
-class PlanStage(models.Model):
-    """A run's current model rows (key, hash, position), bulk-loaded so that the diff is set operations."""
-
-    # No database-level constraint: a foreign-key check per staged row would dominate the bulk load.
-    run = models.ForeignKey(
-        SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    position = models.PositiveBigIntegerField()
-    primary_key = models.CharField(max_length=255)
-    row_hash = models.CharField(max_length=32)
-
-    # No index on PostgreSQL, where the diff is hash joins and an index would slow the bulk load; an
-    # index on (run, primary_key) on other databases (migration 0004), whose joins need one.
-
-    def __str__(self) -> str:
-        return f"row {self.position} of run {self.run_id}"
-
-
 class BatchStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     WRITING = "writing", "Writing"

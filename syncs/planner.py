@@ -3,10 +3,11 @@
 All reads of the model happen in one read-only transaction with a statement timeout (on PostgreSQL
 a REPEATABLE READ snapshot, so that every read sees the same rows), through server-side cursors.
 
-1. Stage: stream (primary key, hash over the mapped columns) into PlanStage with bulk loads.
+1. Stage: stream (primary key, hash over the mapped columns) into a temporary table of the run's
+   own, with bulk loads (a temporary table: no bloat left behind, no write-ahead log).
    On PostgreSQL the source computes the hashes (md5 of the row), so only two columns travel; on
    other sources Python hashes each row and spills the mapped columns to a local file, in order.
-2. Diff: added, changed and removed keys come from joins of PlanStage with the sync's snapshot.
+2. Diff: added, changed and removed keys come from joins of the stage with the sync's snapshot.
 3. Values: the mapped columns of the added and changed rows come from the spill file (one merge
    pass), or on PostgreSQL from the source again: by primary key for the changed rows, or in one
    more stream for a first run, when every row is added.
@@ -29,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from models_catalog.models import Model
 from models_catalog.services import source_engine
 from syncs.mappings import mapped_columns, mappings_fingerprint, row_hash, to_json_value
-from syncs.models import ChangeKind, PlannedRow, PlanStage, RunBatch, SnapshotRow, SyncRun
+from syncs.models import ChangeKind, PlannedRow, RunBatch, SnapshotRow, SyncRun
 
 CHUNK_ROWS = 5_000
 STATEMENT_TIMEOUT_SECONDS = 30 * 60
@@ -148,16 +149,32 @@ def model_rows(
 _CHANGES_SQL = """
     SELECT s.position, s.primary_key, s.row_hash, n.record_id, n.id
     FROM {stage} s LEFT JOIN {snapshot} n ON n.sync_id = %s AND n.primary_key = s.primary_key
-    WHERE s.run_id = %s AND (n.id IS NULL OR n.row_hash <> s.row_hash OR %s)
+    WHERE n.id IS NULL OR n.row_hash <> s.row_hash OR %s
     ORDER BY s.position
 """
 _REMOVED_SQL = """
     SELECT n.primary_key, n.record_id FROM {snapshot} n
-    WHERE n.sync_id = %s
-      AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.run_id = %s AND s.primary_key = n.primary_key)
+    WHERE n.sync_id = %s AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.primary_key = n.primary_key)
 """
-_DUPLICATES_SQL = "SELECT primary_key FROM {stage} WHERE run_id = %s GROUP BY primary_key HAVING COUNT(*) > 1"
-_TABLES = {"stage": PlanStage._meta.db_table, "snapshot": SnapshotRow._meta.db_table}
+_DUPLICATES_SQL = "SELECT primary_key FROM {stage} GROUP BY primary_key HAVING COUNT(*) > 1"
+
+
+def _tables(run: SyncRun) -> dict[str, str]:
+    return {"stage": f"syncapp_stage_{run.pk}", "snapshot": SnapshotRow._meta.db_table}
+
+
+@contextmanager
+def _stage_table(run: SyncRun) -> Iterator[None]:
+    """The run's stage: a temporary table of this database session, dropped when the plan is done."""
+    stage = _tables(run)["stage"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {stage} (position BIGINT, primary_key TEXT, row_hash TEXT)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
 
 
 def _copy_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
@@ -174,9 +191,7 @@ def _copy_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
 
 
 def _stage(run: SyncRun, rows: list[tuple[int, str, str]]) -> None:
-    _copy_rows(
-        _TABLES["stage"], ["run_id", "position", "primary_key", "row_hash"], [(run.pk, *r) for r in rows]
-    )
+    _copy_rows(_tables(run)["stage"], ["position", "primary_key", "row_hash"], rows)
 
 
 def _stage_python(run, plan, reader, pk_column, read, spill, on_progress) -> None:
@@ -242,25 +257,28 @@ def _streamed(sql: str, params: list) -> Iterator[tuple]:
 def _changed_rows(run: SyncRun) -> Iterator[tuple[int, str, str, str, bool]]:
     """(position, key, hash, record id, is new) of added and changed rows, in position order."""
     for position, key, digest, record_id, snapshot_id in _streamed(
-        _CHANGES_SQL.format(**_TABLES), [run.sync_id, run.pk, run.full_resync]
+        _CHANGES_SQL.format(**_tables(run)), [run.sync_id, run.full_resync]
     ):
         yield position, key, digest, record_id or "", snapshot_id is None or run.full_resync
 
 
 def _removed_rows(run: SyncRun) -> Iterator[tuple[str, str]]:
-    return _streamed(_REMOVED_SQL.format(**_TABLES), [run.sync_id, run.pk])
+    return _streamed(_REMOVED_SQL.format(**_tables(run)), [run.sync_id])
 
 
-def _analyze_stage() -> None:
-    # Freshly loaded: without statistics PostgreSQL may pick nested loops over the unindexed stage.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {_TABLES['stage']}")
+def _prepare_stage_for_joins(run: SyncRun) -> None:
+    stage = _tables(run)["stage"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Freshly loaded: without statistics PostgreSQL may choose nested loops over the stage.
+            cursor.execute(f"ANALYZE {stage}")
+        else:
+            cursor.execute(f"CREATE INDEX {stage}_key ON {stage} (primary_key)")
 
 
 def _duplicate_keys(run: SyncRun) -> set[str]:
     with connection.cursor() as cursor:
-        cursor.execute(_DUPLICATES_SQL.format(**_TABLES), [run.pk])
+        cursor.execute(_DUPLICATES_SQL.format(**_tables(run)))
         return {key for (key,) in cursor.fetchall()}
 
 
@@ -380,7 +398,11 @@ def plan_run(
     operations = MODE_OPERATIONS[sync.config["mode"]]
     pk_column = sync.model.primary_key
     read = mapped_columns(sync.config["mappings"])
-    with tempfile.TemporaryFile(prefix="syncapp-plan-") as spill, source_connection(sync.model) as reader:
+    with (
+        tempfile.TemporaryFile(prefix="syncapp-plan-") as spill,
+        source_connection(sync.model) as reader,
+        _stage_table(run),
+    ):
         columns = reader.columns()
         missing = [name for name in [pk_column, *read] if name not in columns]
         if missing:
@@ -393,24 +415,20 @@ def plan_run(
         else:
             _stage_python(run, plan, reader, pk_column, read, spill, on_progress)
             values_for = _values_from_spill(spill)
-        _analyze_stage()
+        _prepare_stage_for_joins(run)
         on_streamed()
-        try:
-            with transaction.atomic():
-                batcher = _Batcher(run, batch_sizes)
-                if values_for is None:  # PostgreSQL, first run: every row is added
-                    _plan_all_added(
-                        run, plan, reader, pk_column, read, _duplicate_keys(run), operations, batcher
-                    )
-                else:
-                    _plan_changes(run, plan, read, _duplicate_keys(run), operations, batcher, values_for)
-                if operations["removed"] and not run.full_resync:
-                    for key, record_id in _removed_rows(run):
-                        plan.planned["removed"] += 1
-                        batcher.add(operations["removed"], key, ChangeKind.REMOVED, record_id=record_id)
-                plan.batches = batcher.close()
-        finally:
-            PlanStage.objects.filter(run=run).delete()
+        with transaction.atomic():
+            batcher = _Batcher(run, batch_sizes)
+            duplicates = _duplicate_keys(run)
+            if values_for is None:  # PostgreSQL, first run: every row is added
+                _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, batcher)
+            else:
+                _plan_changes(run, plan, read, duplicates, operations, batcher, values_for)
+            if operations["removed"] and not run.full_resync:
+                for key, record_id in _removed_rows(run):
+                    plan.planned["removed"] += 1
+                    batcher.add(operations["removed"], key, ChangeKind.REMOVED, record_id=record_id)
+            plan.batches = batcher.close()
     return plan
 
 
