@@ -14,6 +14,7 @@ import datetime
 import functools
 import hashlib
 import json
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -62,8 +63,15 @@ def row_hash(values: tuple, fingerprint: bytes) -> str:
     return hashlib.blake2b(repr(values).encode(), digest_size=16, key=fingerprint).hexdigest()
 
 
+_JSON_NATIVE = (str, int, float, bool, type(None))
+
+
 def to_json_value(value: Any) -> Any:
     """A column value as it is kept between planning and writing (JSON, losing no information)."""
+    if type(value) in _JSON_NATIVE:  # the common case first: the planner calls this for every value
+        if type(value) is float and not math.isfinite(value):
+            return {"$float": repr(value)}  # NaN and infinities are not JSON
+        return value
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, datetime.datetime):
@@ -88,6 +96,8 @@ def from_json_value(value: Any) -> Any:
             return datetime.date.fromisoformat(raw)
         if tag == "$bytes":
             return bytes.fromhex(raw)
+        if tag == "$float":
+            return float(raw)
     return value
 
 

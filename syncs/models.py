@@ -289,7 +289,8 @@ class ChangeKind(models.TextChoices):
 class PlannedRow(models.Model):
     """A row a run will write: its change, its hash and the column values the mappings read."""
 
-    batch = models.ForeignKey(RunBatch, on_delete=models.CASCADE, related_name="rows")
+    # Bulk-loaded by the planner only, a batch at a time: no per-row foreign-key check in the database.
+    batch = models.ForeignKey(RunBatch, on_delete=models.CASCADE, related_name="rows", db_constraint=False)
     primary_key = models.CharField(max_length=255)
     change = models.CharField(max_length=10, choices=ChangeKind.choices)
     row_hash = models.CharField(max_length=32, blank=True)

@@ -17,7 +17,9 @@ Memory stays flat whatever the model's size: everything moves in chunks of CHUNK
 
 import json
 import pickle
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -220,7 +222,7 @@ def _stage_in_source(run, plan, reader, pk_column, read, on_progress) -> type | 
     select = f"syncapp_model.{reader.quote(pk_column)}, {reader.hash_expression(read)}"
     _columns, chunks = reader.stream(select, fingerprint=fingerprint)
     position, key_type = 0, None
-    for chunk in chunks:
+    for chunk in _read_ahead(chunks):
         staged = []
         for key, digest in chunk:
             if key is None:
@@ -233,6 +235,45 @@ def _stage_in_source(run, plan, reader, pk_column, read, on_progress) -> type | 
         _stage(run, staged)
         on_progress()
     return key_type
+
+
+def _read_ahead(chunks: Iterator[list], depth: int = 4) -> Iterator[list]:
+    """Fetch the next chunks from the source in a thread while this one loads the previous ones into
+    the stage: both mostly wait on their database servers, so the waits overlap. If the consumer stops
+    early, the fetching thread stops too, and is waited for before the source connection closes."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def hand_over(item) -> None:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def fetch() -> None:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                hand_over(chunk)
+        except BaseException as exc:  # noqa: BLE001 - handed over to the consuming thread, which raises it
+            hand_over(exc)
+        finally:
+            hand_over(done)
+
+    fetcher = threading.Thread(target=fetch, name="syncapp-plan-read-ahead", daemon=True)
+    fetcher.start()
+    try:
+        while (item := ahead.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        fetcher.join()
 
 
 @contextmanager
