@@ -5,29 +5,6 @@ import pytest
 ACCOUNT = "1234567_SB1"
 
 
-@pytest.fixture
-def customized(netsuite_sandbox, netsuite_account) -> dict:
-    token = {k: netsuite_account[k] for k in ("consumer_key", "consumer_secret", "token_id", "token_secret")}
-    netsuite_sandbox.create_account(
-        account_id=ACCOUNT,
-        tokens=[{**token, "permissions": "all"}],
-        custom_record_types=[{"script_id": "customrecord_tier", "internal_id": "11", "label": "Tier"}],
-        custom_fields=[
-            {
-                "record_type": "customer",
-                "script_id": "custentity_tier",
-                "label": "Tier",
-                "type": "select",
-                "references": "customrecord_tier",
-            },
-            {"record_type": "customer", "script_id": "custentity_since", "label": "Since", "type": "date"},
-            {"record_type": "customer", "script_id": "custentity_vip", "label": "VIP", "type": "checkbox"},
-        ],
-        records=[{"type": "customrecord_tier", "external_id": "gold", "fields": {"name": "Gold"}}],
-    )
-    return netsuite_account
-
-
 def error(response) -> tuple:
     body = response.json()
     [detail] = body["o:errorDetails"]

@@ -46,51 +46,6 @@ def outcome(status: dict) -> tuple:
     return (status["ok"], status["code"])
 
 
-@pytest.fixture
-def customized(netsuite_sandbox, netsuite_account) -> dict:
-    """The test account with a Tier custom record type, custom fields, and a seeded Gold tier."""
-    token = {k: netsuite_account[k] for k in ("consumer_key", "consumer_secret", "token_id", "token_secret")}
-    netsuite_sandbox.create_account(
-        account_id=ACCOUNT,
-        tokens=[{**token, "permissions": "all"}],
-        custom_record_types=[{"script_id": "customrecord_tier", "internal_id": "11", "label": "Tier"}],
-        custom_fields=[
-            {
-                "record_type": "customer",
-                "script_id": "custentity_tier",
-                "label": "Tier",
-                "type": "select",
-                "references": "customrecord_tier",
-            },
-            {"record_type": "customer", "script_id": "custentity_since", "label": "Since", "type": "date"},
-            {"record_type": "customer", "script_id": "custentity_vip", "label": "VIP", "type": "checkbox"},
-            {"record_type": "customer", "script_id": "custentity_score", "label": "Score", "type": "number"},
-            {
-                "record_type": "customer",
-                "script_id": "custentity_visits",
-                "label": "Visits",
-                "type": "integer",
-            },
-            {"record_type": "customer", "script_id": "custentity_note", "label": "Note", "type": "text"},
-            {
-                "record_type": "inventoryItem",
-                "script_id": "custitem_colour",
-                "label": "Colour",
-                "type": "text",
-                "required": True,
-            },
-            {
-                "record_type": "customrecord_tier",
-                "script_id": "custrecord_rank",
-                "label": "Rank",
-                "type": "integer",
-            },
-        ],
-        records=[{"type": "customrecord_tier", "external_id": "gold", "fields": {"name": "Gold"}}],
-    )
-    return netsuite_account
-
-
 def test_upsert_list_creates_then_updates_by_external_id_answering_in_order(netsuite_sandbox, sandbox_soap):
     created = sandbox_soap.call("upsertList", customer("c1") + customer("c2"))
     updated = sandbox_soap.call(

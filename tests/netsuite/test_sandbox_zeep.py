@@ -28,28 +28,6 @@ def real_client() -> tuple[zeep.Client, HistoryPlugin]:
     return zeep.Client(str(real_wsdl_path()), plugins=[history]), history
 
 
-@pytest.fixture
-def customized(netsuite_sandbox, netsuite_account) -> dict:
-    token = {k: netsuite_account[k] for k in ("consumer_key", "consumer_secret", "token_id", "token_secret")}
-    netsuite_sandbox.create_account(
-        account_id=ACCOUNT,
-        tokens=[{**token, "permissions": "all"}],
-        custom_record_types=[{"script_id": "customrecord_tier", "internal_id": "11", "label": "Tier"}],
-        custom_fields=[
-            {
-                "record_type": "customer",
-                "script_id": "custentity_tier",
-                "label": "Tier",
-                "type": "select",
-                "references": "customrecord_tier",
-            },
-            {"record_type": "customer", "script_id": "custentity_since", "label": "Since", "type": "date"},
-        ],
-        records=[{"type": "customrecord_tier", "external_id": "gold", "fields": {"name": "Gold"}}],
-    )
-    return netsuite_account
-
-
 def token_passport(client: zeep.Client, account: dict, **overrides: str):
     values = {
         "account": account["account_id"],
