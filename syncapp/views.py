@@ -55,6 +55,12 @@ def confirm(
     return render(request, template, context)
 
 
+def form_page(request: HttpRequest, *, title: str, form, button: str, cancel_url: str) -> HttpResponse:
+    """A page holding one small form (a role, a folder, labels...), with its button and a way back."""
+    context = {"title": title, "form": form, "button": button, "cancel_url": cancel_url}
+    return render(request, "syncapp/form_page.html", context)
+
+
 RECENT_SYNCS = 10
 
 
@@ -151,15 +157,12 @@ def membership_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
             )
             return redirect("people", request.workspace.slug)
     title = f"Role of {membership.user.get_username()}"
-    return render(
+    return form_page(
         request,
-        "syncapp/form_page.html",
-        {
-            "title": title,
-            "form": form,
-            "button": "Save the role",
-            "cancel_url": reverse("people", args=[request.workspace.slug]),
-        },
+        title=title,
+        form=form,
+        button="Save the role",
+        cancel_url=reverse("people", args=[request.workspace.slug]),
     )
 
 

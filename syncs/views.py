@@ -17,7 +17,7 @@ from django.urls import reverse
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect
 
 from syncapp.tenancy import get_object_in_workspace, workspace_view
-from syncapp.views import confirm, next_url
+from syncapp.views import confirm, form_page, next_url
 from syncs import services, sync_services
 from syncs.forms import (
     BULK_ACTIONS,
@@ -269,15 +269,12 @@ def sync_move(request: HttpRequest, sync_id: int) -> HttpResponse:
             request, f"{sync.name} moved to {folder.name}." if folder else f"{sync.name} is in no folder."
         )
         return redirect("sync_detail", request.workspace.slug, sync.pk)
-    return render(
+    return form_page(
         request,
-        "syncapp/form_page.html",
-        {
-            "title": f"Move {sync.name} to a folder",
-            "form": form,
-            "button": "Move",
-            "cancel_url": _sync_url(request, sync),
-        },
+        title=f"Move {sync.name} to a folder",
+        form=form,
+        button="Move",
+        cancel_url=_sync_url(request, sync),
     )
 
 
@@ -293,15 +290,12 @@ def sync_labels(request: HttpRequest, sync_id: int) -> HttpResponse:
         )
         messages.success(request, f"The labels of {sync.name} are saved.")
         return redirect("sync_detail", request.workspace.slug, sync.pk)
-    return render(
+    return form_page(
         request,
-        "syncapp/form_page.html",
-        {
-            "title": f"Labels of {sync.name}",
-            "form": form,
-            "button": "Save labels",
-            "cancel_url": _sync_url(request, sync),
-        },
+        title=f"Labels of {sync.name}",
+        form=form,
+        button="Save labels",
+        cancel_url=_sync_url(request, sync),
     )
 
 
@@ -484,15 +478,12 @@ def folder_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"The folder {folder.name} is created.")
             return redirect(f"{reverse('sync_list', args=[request.workspace.slug])}?folder={folder.pk}")
-    return render(
+    return form_page(
         request,
-        "syncapp/form_page.html",
-        {
-            "title": "New folder",
-            "form": form,
-            "button": "Create",
-            "cancel_url": reverse("sync_list", args=[request.workspace.slug]),
-        },
+        title="New folder",
+        form=form,
+        button="Create",
+        cancel_url=reverse("sync_list", args=[request.workspace.slug]),
     )
 
 
