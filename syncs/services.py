@@ -140,9 +140,7 @@ def run_execute(*, run_id: int, enqueue_batch: Callable[[int], None]) -> None:
         return
     adapter = run.sync.destination.adapter()
     try:
-        fields = _object_fields(
-            adapter, run.sync.config.get("object"), destination_id=run.sync.destination_id, fresh=True
-        )
+        fields = _object_fields(adapter, run.sync.config.get("object"), run_id=run.pk, fresh=True)
         problems = validate_mappings(config=run.sync.config, fields=fields, columns=None)
         if problems:
             raise PermanentError(
@@ -175,10 +173,11 @@ def run_execute(*, run_id: int, enqueue_batch: Callable[[int], None]) -> None:
 FIELDS_CACHE_SECONDS = 600
 
 
-def _object_fields(adapter, object_type: str, *, destination_id: int, fresh: bool = False) -> dict:
+def _object_fields(adapter, object_type: str, *, run_id: int, fresh: bool = False) -> dict:
     """The destination object's fields. A run describes the destination once, when it starts; its
-    batches reuse that description (shared through the cache) instead of asking again each time."""
-    key = f"syncapp:object-fields:{destination_id}:{object_type}"
+    batches reuse that description (shared through the cache, keyed by the run: a later run or a
+    changed destination describes afresh) instead of asking again each time."""
+    key = f"syncapp:object-fields:run-{run_id}:{object_type}"
     fields = None if fresh else cache.get(key)
     if fields is None:
         for spec in adapter.describe_objects():
@@ -250,7 +249,7 @@ def _send(adapter, run: SyncRun, batch: RunBatch, rows: list[PlannedRow]) -> lis
             sent_at.append(index)
             continue
         if fields is None:
-            fields = _object_fields(adapter, config["object"], destination_id=run.sync.destination_id)
+            fields = _object_fields(adapter, config["object"], run_id=run.pk)
         values = {name: from_json_value(value) for name, value in row.values.items()}
         try:
             record = build_record(
