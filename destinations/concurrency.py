@@ -139,7 +139,7 @@ class RedisLimiter(_Limiter):
     def __init__(self, key: str, limit: int, client, lease_seconds: float = LEASE_SECONDS) -> None:
         super().__init__(key, limit)
         self.client = client
-        self.redis_key = f"syncapp:slots:{key}"
+        self.redis_key = f"{settings.LIMITER_KEY_PREFIX}:slots:{key}"
         self.lease_ms = int(lease_seconds * 1000)
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)

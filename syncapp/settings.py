@@ -205,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     "enqueue-due-syncs": {"task": "syncs.tasks.enqueue_due_syncs", "schedule": 20.0},
     "reap-stalled-runs": {"task": "syncs.tasks.reap_stalled_runs", "schedule": 30.0},
 }
+# Redis keys of the per-account concurrency limiter start with this.
+LIMITER_KEY_PREFIX = "syncapp"
 # A run with no sign of progress for this long is marked incomplete by the reaper.
 SYNCAPP_RUN_STALL_SECONDS = env_int("SYNCAPP_RUN_STALL_SECONDS", 600, minimum=5)
 

@@ -31,3 +31,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Tests build their warehouses in temporary directories.
 FILE_SOURCES_DIRS = [*FILE_SOURCES_DIRS, tempfile.gettempdir()]  # noqa: F405
+
+# Each test session has cache keys of its own: Redis outlives a session, and a new test database
+# reuses primary keys, so a key written by an earlier session could otherwise be read as current.
+CACHES["default"]["KEY_PREFIX"] = DATA_DIR.name  # noqa: F405 - shared with the workers it starts
+LIMITER_KEY_PREFIX = f"syncapp-{DATA_DIR.name}"  # noqa: F405 - leases left by killed processes stay behind
