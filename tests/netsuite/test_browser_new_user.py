@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from syncapp.management.commands.seed_demo import build_warehouse
 from syncapp.models import Role
@@ -56,6 +57,9 @@ def browser_page(monkeypatch) -> Iterator:
         page.set_default_timeout(30_000)
         yield page
         browser.close()
+        # The test's ORM calls ran while Playwright's loop was running, so their connection lives in
+        # that context's storage: close it here, or PostgreSQL cannot drop the test database.
+        connections.close_all()
 
 
 def shot(page, name: str) -> None:
