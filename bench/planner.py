@@ -2,9 +2,9 @@
 
 Prints, for 100,000 and 1,000,000 rows: the time to merely read the rows with the same driver
 (psycopg through SQLAlchemy, streamed), the time to plan a first run, the time to plan a run where
-1% of the rows changed, and each step's peak memory (its own process's maximum RSS). Targets: the
-1%-changed plan takes at most 2× the bare read; peak memory stays under 300 MB and grows less than
-25% from 100,000 to 1,000,000 rows.
+1% of the rows changed, then one where half of them changed, and each step's peak memory (its own
+process's maximum RSS). Targets: the 1%-changed plan takes at most 2× the bare read; peak memory
+stays under 300 MB and grows less than 25% from 100,000 to 1,000,000 rows.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/planner.py
 
@@ -126,7 +126,7 @@ def phase_plan(url: str) -> dict:
 
 
 def confirm(url: str, run_id: int) -> None:
-    """Play the destination confirming the whole first run: its planned rows become the snapshot."""
+    """Play the destination confirming every row of a run: its planned rows enter the snapshot."""
     setup_django()
     from django.db import connection
 
@@ -134,7 +134,12 @@ def confirm(url: str, run_id: int) -> None:
 
     sync_id = SyncRun.objects.get(pk=run_id).sync_id
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM syncs_snapshotrow WHERE sync_id = %s", [sync_id])
+        cursor.execute(
+            """DELETE FROM syncs_snapshotrow n USING syncs_plannedrow p, syncs_runbatch b
+               WHERE n.sync_id = %s AND n.primary_key = p.primary_key
+                 AND b.id = p.batch_id AND b.run_id = %s""",
+            [sync_id, run_id],
+        )
         cursor.execute(
             """INSERT INTO syncs_snapshotrow (sync_id, primary_key, row_hash, record_id)
                SELECT %s, p.primary_key, p.row_hash, p.primary_key FROM syncs_plannedrow p
@@ -146,6 +151,14 @@ def confirm(url: str, run_id: int) -> None:
         cursor.execute("DELETE FROM syncs_runbatch WHERE run_id = %s", [run_id])
 
 
+def forget(url: str) -> None:
+    """Empty the bench sync's snapshot, so that its next plan is a first run."""
+    setup_django()
+    from syncs.models import SnapshotRow
+
+    SnapshotRow.objects.filter(sync=bench_sync(url)).delete()
+
+
 def cleanup(url: str) -> None:
     import sqlalchemy
 
@@ -155,6 +168,18 @@ def cleanup(url: str) -> None:
     Workspace.objects.filter(slug="bench-planner").delete()
     with warehouse_engine(url).begin() as conn:
         conn.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS {TABLE}"))
+
+
+def change_and_plan(url: str, where: str, expected: int) -> dict:
+    """Change the rows matching `where`, plan, and confirm the plan."""
+    import sqlalchemy
+
+    with warehouse_engine(url).begin() as conn:
+        conn.execute(sqlalchemy.text(f"UPDATE {TABLE} SET c1 = c1 || ' changed' WHERE {where}"))
+    planned = in_subprocess("plan", url)
+    in_subprocess("confirm", url, "--run", str(planned["run"]))
+    assert planned["planned"]["changed"] == expected, planned["planned"]
+    return planned
 
 
 def in_subprocess(phase: str, url: str, *extra: str) -> dict:
@@ -175,7 +200,7 @@ def main() -> None:
     parser.add_argument(
         "--warehouse-url", default=default_url.replace("postgres://", "postgresql+psycopg://", 1)
     )
-    parser.add_argument("--phase", choices=["read", "plan", "confirm"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["read", "plan", "confirm", "forget"], help=argparse.SUPPRESS)
     parser.add_argument("--run", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default="100000,1000000")
     args = parser.parse_args()
@@ -185,34 +210,32 @@ def main() -> None:
             "read": lambda: phase_read(args.warehouse_url),
             "plan": lambda: phase_plan(args.warehouse_url),
             "confirm": lambda: confirm(args.warehouse_url, args.run) or {},
+            "forget": lambda: forget(args.warehouse_url) or {},
         }[args.phase]()
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
 
     print(
-        f"{'rows':>9} {'read s':>7} {'first plan s':>13} {'1% plan s':>10} {'1%/read':>8} "
-        f"{'read MB':>8} {'first MB':>9} {'1% MB':>7}"
+        f"{'rows':>9} {'read s':>7} {'first plan s':>13} {'1% plan s':>10} {'1%/read':>8} {'50% plan s':>11} "
+        f"{'read MB':>8} {'first MB':>9} {'1% MB':>7} {'50% MB':>7}"
     )
     peaks = {}
     try:
         for size in [int(n) for n in args.sizes.split(",")]:
             make_table(args.warehouse_url, size)
             read = in_subprocess("read", args.warehouse_url)
+            in_subprocess("forget", args.warehouse_url)
             first = in_subprocess("plan", args.warehouse_url)
             in_subprocess("confirm", args.warehouse_url, "--run", str(first["run"]))
-            with warehouse_engine(args.warehouse_url).begin() as conn:
-                import sqlalchemy
-
-                conn.execute(sqlalchemy.text(f"UPDATE {TABLE} SET c1 = c1 || ' changed' WHERE id % 100 = 0"))
-            changed = in_subprocess("plan", args.warehouse_url)
-            in_subprocess("confirm", args.warehouse_url, "--run", str(changed["run"]))
-            assert changed["planned"]["changed"] == size // 100, changed["planned"]
-            peaks[size] = max(first["peak_mb"], changed["peak_mb"])
+            changed = change_and_plan(args.warehouse_url, "id % 100 = 0", size // 100)
+            half = change_and_plan(args.warehouse_url, "id % 2 = 0", size // 2)
+            peaks[size] = max(first["peak_mb"], changed["peak_mb"], half["peak_mb"])
             print(
                 f"{size:>9} {read['seconds']:>7.2f} {first['seconds']:>13.2f} {changed['seconds']:>10.2f} "
-                f"{changed['seconds'] / read['seconds']:>7.2f}x {read['peak_mb']:>8.0f} "
-                f"{first['peak_mb']:>9.0f} {changed['peak_mb']:>7.0f}",
+                f"{changed['seconds'] / read['seconds']:>7.2f}x {half['seconds']:>11.2f} "
+                f"{read['peak_mb']:>8.0f} {first['peak_mb']:>9.0f} {changed['peak_mb']:>7.0f} "
+                f"{half['peak_mb']:>7.0f}",
                 flush=True,
             )
     finally:

@@ -80,8 +80,25 @@ def to_json_value(value: Any) -> Any:
         return {"$date": value.isoformat()}
     if isinstance(value, bytes | bytearray | memoryview):
         return {"$bytes": bytes(value).hex()}
+    if isinstance(value, dict | list | tuple):  # a JSON document, an array, a struct
+        return {"$json": _plain(value)}
     if isinstance(value, int | float | str | bool) or value is None:
         return value
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A structure's items as JSON values: what a destination's text field would show of them."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if type(value) is float and not math.isfinite(value):
+        return repr(value)
+    if type(value) in _JSON_NATIVE:
+        return value
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
     return str(value)
 
 
@@ -98,6 +115,8 @@ def from_json_value(value: Any) -> Any:
             return bytes.fromhex(raw)
         if tag == "$float":
             return float(raw)
+        if tag == "$json":
+            return raw
     return value
 
 
@@ -106,6 +125,8 @@ def _cast(value: Any, spec: FieldSpec, by: str) -> Any:  # noqa: C901 - one bran
         return None
     kind = spec.type
     if kind == "text":
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False)
         return value.isoformat() if isinstance(value, datetime.date) else str(value)
     if kind == "checkbox":
         if isinstance(value, bool):

@@ -5,12 +5,15 @@ a REPEATABLE READ snapshot, so that every read sees the same rows), through serv
 
 1. Stage: stream (primary key, hash over the mapped columns) into a temporary table of the run's
    own, with bulk loads (a temporary table: no bloat left behind, no write-ahead log).
-   On PostgreSQL the source computes the hashes (md5 of the row), so only two columns travel; on
-   other sources Python hashes each row and spills the mapped columns to a local file, in order.
-2. Diff: added, changed and removed keys come from joins of the stage with the sync's snapshot.
+   On PostgreSQL the source computes the hashes (hash_record_extended from version 14, md5 of the
+   row's text before) and writes the keys as text, so only two columns travel; on other sources
+   Python hashes each row and spills the mapped columns to a local file, in order.
+2. Diff: added, changed and removed rows come from one join of the stage with the sync's snapshot
+   (a full join on PostgreSQL), kept in a temporary table of the run's own.
 3. Values: the mapped columns of the added and changed rows come from the spill file (one merge
-   pass), or on PostgreSQL from the source again: by primary key for the changed rows, or in one
-   more stream for a first run, when every row is added.
+   pass), or on PostgreSQL from the source again, in the same snapshot: by primary key, a page at a
+   time, for a few pages of changes; in one more pass sorted by key and merged with the diff for
+   more; in one more stream of every row for a first run, when every row is added.
 4. Batches: rows are cut into batches of the sizes the destination accepts.
 Memory stays flat whatever the model's size: everything moves in chunks of CHUNK_ROWS.
 """
@@ -20,6 +23,7 @@ import pickle
 import queue
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from syncs.mappings import mapped_columns, mappings_fingerprint, row_hash, to_js
 from syncs.models import ChangeKind, PlannedRow, RunBatch, SnapshotRow, SyncRun
 
 CHUNK_ROWS = 5_000
+PROGRESS_SECONDS = 2.0  # how often a plan that streams a model beats the run's heartbeat, at least
 STATEMENT_TIMEOUT_SECONDS = 30 * 60
 REJECTED_ROWS_KEPT = 10_000
 # What each sync mode does with a change kind: the destination operation, or None (nothing sent).
@@ -109,12 +114,21 @@ def source_connection(model: Model, *, timeout: int = STATEMENT_TIMEOUT_SECONDS)
         engine.dispose()
 
 
+# PostgreSQL's built-in types (their OIDs are fixed) whose values hash_record_extended hashes as
+# they are; a column of any other type (json, arrays, geometry, a domain, ...) is hashed as its text.
+_HASHABLE_TYPES = frozenset({16, 17, 18, 19, 20, 21, 23, 25, 26, 700, 701, 869, 1042, 1043, 1082, 1083})
+_HASHABLE_TYPES |= {1114, 1184, 1186, 1700, 2950, 3802}
+_TEXT_TYPES = frozenset({25, 1042, 1043})  # hashed under the "C" collation: byte for byte
+_KEY_TYPES = {20: int, 21: int, 23: int, 25: str, 1043: str}  # keys looked up as they are
+
+
 class ModelReader:
     def __init__(self, conn: sqlalchemy.Connection, sql: str) -> None:
         self.conn, self.sql = conn, sql
         self.quote = conn.dialect.identifier_preparer.quote
         # PostgreSQL hashes rows itself: only keys and hashes travel, and values are read by key.
         self.hashes_in_source = conn.dialect.name == "postgresql"
+        self._type_codes: dict[str, object] = {}
 
     def stream(self, select: str = "*", where: str = "", **params) -> tuple[list[str], Iterator]:
         statement = f"SELECT {select} FROM ({self.sql}) AS syncapp_model {where}"  # noqa: S608 - the model's query
@@ -124,17 +138,46 @@ class ModelReader:
         return list(result.keys()), result.partitions(CHUNK_ROWS)
 
     def columns(self) -> list[str]:
-        columns, chunks = self.stream(where="LIMIT 0")
-        for _ in chunks:
-            pass
-        return columns
+        statement = f"SELECT * FROM ({self.sql}) AS syncapp_model LIMIT 0"  # noqa: S608 - the model's query
+        with self.conn.execute(sqlalchemy.text(statement)) as result:
+            self._type_codes = {column[0]: column[1] for column in result.cursor.description or ()}
+            return list(result.keys())
+
+    def column(self, name: str) -> str:
+        return f"syncapp_model.{self.quote(name)}"
 
     def column_list(self, names: list[str]) -> str:
-        return ", ".join(f"syncapp_model.{self.quote(name)}" for name in names)
+        return ", ".join(map(self.column, names))
 
-    def hash_expression(self, names: list[str]) -> str:
-        row = f"ROW({self.column_list(names)})::text" if names else "''"
-        return f"md5({row} || :fingerprint)"
+    def key_expression(self, name: str) -> str:
+        """PostgreSQL: the primary key as text, written by the source (as the snapshot keeps it)."""
+        return f"CAST({self.column(name)} AS TEXT)"
+
+    def key_type(self, name: str) -> type | None:
+        """PostgreSQL: the Python type the key is looked up by, or None to compare it as text."""
+        return _KEY_TYPES.get(self._type_codes.get(name))
+
+    def hash_expression(self, names: list[str], fingerprint: bytes) -> str:
+        """PostgreSQL: the row's hash over `names`, seeded by the mappings' fingerprint, as text.
+
+        From PostgreSQL 14, hash_record_extended hashes the values themselves (a 64-bit hash, three
+        times faster than md5 of the row's text); before it, md5 of the row's text."""
+        if self.conn.dialect.server_version_info < (14,):
+            row = f"ROW({self.column_list(names)})::text" if names else "''"
+            return f"md5({row} || '{fingerprint.hex()}')"
+        seed = int.from_bytes(fingerprint[:8], "big", signed=True)
+        if not names:
+            return f"'{seed}'"
+        values = []
+        for name in names:
+            type_code = self._type_codes.get(name)
+            if type_code in _TEXT_TYPES:
+                values.append(f'{self.column(name)} COLLATE "C"')
+            elif type_code in _HASHABLE_TYPES:
+                values.append(self.column(name))
+            else:
+                values.append(f"CAST({self.column(name)} AS TEXT)")
+        return f"CAST(hash_record_extended(ROW({', '.join(values)}), {seed}) AS TEXT)"
 
 
 @contextmanager
@@ -148,35 +191,61 @@ def model_rows(
 
 # ------------------------------------------------------------------------------------ staging and diffing
 
-_CHANGES_SQL = """
-    SELECT s.position, s.primary_key, s.row_hash, n.record_id, n.id
-    FROM {stage} s LEFT JOIN {snapshot} n ON n.sync_id = %s AND n.primary_key = s.primary_key
-    WHERE n.id IS NULL OR n.row_hash <> s.row_hash OR %s
-    ORDER BY s.position
-"""
-_REMOVED_SQL = """
-    SELECT n.primary_key, n.record_id FROM {snapshot} n
-    WHERE n.sync_id = %s AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.primary_key = n.primary_key)
-"""
+# The diff: every added or changed row of the stage (with its snapshot row, if any), and every
+# snapshot row whose key is no longer staged (row_hash NULL: removed). Parameters: sync, full resync.
+_DIFF_SQL = {
+    # One pass: a full join of the stage with the sync's snapshot.
+    "postgresql": """
+        CREATE TEMPORARY TABLE {diff} AS
+        SELECT s.position, COALESCE(s.primary_key, n.primary_key) AS primary_key, s.row_hash, n.record_id,
+               n.id AS snapshot_id
+        FROM {stage} s FULL JOIN (SELECT * FROM {snapshot} WHERE sync_id = %s) n
+            ON n.primary_key = s.primary_key
+        WHERE n.id IS NULL OR s.row_hash IS NULL OR n.row_hash <> s.row_hash OR %s
+    """,
+    # SQLite: the added and changed rows, then the removed ones.
+    "sqlite": """
+        CREATE TEMPORARY TABLE {diff} AS
+        SELECT s.position, s.primary_key, s.row_hash, n.record_id, n.id AS snapshot_id
+        FROM {stage} s LEFT JOIN {snapshot} n ON n.sync_id = %s AND n.primary_key = s.primary_key
+        WHERE n.id IS NULL OR n.row_hash <> s.row_hash OR %s
+        UNION ALL
+        SELECT NULL, n.primary_key, NULL, n.record_id, n.id FROM {snapshot} n
+        WHERE n.sync_id = %s AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.primary_key = n.primary_key)
+    """,
+}
 _DUPLICATES_SQL = "SELECT primary_key FROM {stage} GROUP BY primary_key HAVING COUNT(*) > 1"
+# Changed rows' values are read back from a PostgreSQL source by key, a page at a time, while they
+# fit in this many pages; each page may cost the source a scan, so more changes than that are read
+# in one more pass of the source, sorted by key and merged with the diff.
+LOOKUP_PAGES = 4
 
 
 def _tables(run: SyncRun) -> dict[str, str]:
-    return {"stage": f"syncapp_stage_{run.pk}", "snapshot": SnapshotRow._meta.db_table}
+    return {
+        "stage": f"syncapp_stage_{run.pk}",
+        "diff": f"syncapp_diff_{run.pk}",
+        "snapshot": SnapshotRow._meta.db_table,
+    }
 
 
 @contextmanager
 def _stage_table(run: SyncRun) -> Iterator[None]:
-    """The run's stage: a temporary table of this database session, dropped when the plan is done."""
-    stage = _tables(run)["stage"]
+    """The run's stage and diff: temporary tables of this database session, dropped when the plan is
+    done. Rows staged from a PostgreSQL source are matched by key: their positions may be null."""
+    tables = _tables(run)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {stage} (position BIGINT, primary_key TEXT, row_hash TEXT)")
+        cursor.execute(f"DROP TABLE IF EXISTS {tables['stage']}")
+        cursor.execute(f"DROP TABLE IF EXISTS {tables['diff']}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {tables['stage']} (position BIGINT, primary_key TEXT, row_hash TEXT)"
+        )
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+            cursor.execute(f"DROP TABLE IF EXISTS {tables['stage']}")
+            cursor.execute(f"DROP TABLE IF EXISTS {tables['diff']}")
 
 
 def _copy_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
@@ -216,25 +285,65 @@ def _stage_python(run, plan, reader, pk_column, read, spill, on_progress) -> Non
         on_progress()
 
 
-def _stage_in_source(run, plan, reader, pk_column, read, on_progress) -> type | None:
-    """PostgreSQL: the source sends keys and md5 hashes only. Returns the primary key's Python type."""
-    fingerprint = mappings_fingerprint(run.sync.config).hex()
-    select = f"syncapp_model.{reader.quote(pk_column)}, {reader.hash_expression(read)}"
-    _columns, chunks = reader.stream(select, fingerprint=fingerprint)
-    position, key_type = 0, None
-    for chunk in _read_ahead(chunks):
-        staged = []
-        for key, digest in chunk:
-            if key is None:
-                plan.reject("", ChangeKind.ADDED, "NULL_PRIMARY_KEY", f"The primary key {pk_column} is null.")
-                continue
-            key_type = key_type or type(key)
-            staged.append((position, str(key), digest))
-            position += 1
-        plan.query_size += len(chunk)
-        _stage(run, staged)
+def _stage_in_source(run, plan, reader, pk_column, read, on_progress) -> None:
+    """PostgreSQL: the source sends keys and hashes only, both as text.
+
+    Into a PostgreSQL stage they go through one COPY at a time for PROGRESS_SECONDS (the run's
+    heartbeat in between), mostly as text built in bulk; elsewhere chunk by chunk."""
+    fingerprint = mappings_fingerprint(run.sync.config)
+    select = f"{reader.key_expression(pk_column)}, {reader.hash_expression(read, fingerprint)}"
+    _columns, chunks = reader.stream(select)
+    chunks = _read_ahead(chunks)
+    if connection.vendor != "postgresql":
+        position = 0
+        for chunk in chunks:
+            plan.query_size += len(chunk)
+            keyed = _without_null_keys(plan, pk_column, chunk)
+            _stage(run, [(position + n, key, digest) for n, (key, digest) in enumerate(keyed)])
+            position += len(keyed)
+            on_progress()
+        return
+    copy_sql = f"COPY {_tables(run)['stage']} (primary_key, row_hash) FROM STDIN"
+    more = True
+    while more:
+        more, deadline = False, time.monotonic() + PROGRESS_SECONDS
+        # Its own transaction (or savepoint): a model failing mid-stream aborts the COPY, not the
+        # caller's transaction.
+        with transaction.atomic(), connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for chunk in chunks:
+                plan.query_size += len(chunk)
+                if (text := _copy_text(chunk)) is not None:
+                    copy.write(text)
+                else:
+                    for row in _without_null_keys(plan, pk_column, chunk):
+                        copy.write_row(row)
+                if time.monotonic() > deadline:
+                    more = True
+                    break
         on_progress()
-    return key_type
+
+
+def _without_null_keys(plan: Plan, pk_column: str, rows: list[tuple]) -> list[tuple]:
+    """The rows whose key (the first value) is not null; the others are rejected."""
+    kept = []
+    for row in rows:
+        if row[0] is None:
+            plan.reject("", ChangeKind.ADDED, "NULL_PRIMARY_KEY", f"The primary key {pk_column} is null.")
+        else:
+            kept.append(row)
+    return kept
+
+
+def _copy_text(rows: list[tuple[str, str]]) -> str | None:
+    """Pairs of texts in COPY's text format, built at C speed; None when a value is null or holds a
+    character COPY would need escaped (a tab, a newline, a backslash): those rows go one by one."""
+    try:
+        text = "\n".join(map("\t".join, rows))
+    except TypeError:  # a null
+        return None
+    if text.count("\t") != len(rows) or text.count("\n") != len(rows) - 1 or "\\" in text or "\r" in text:
+        return None
+    return text + "\n"
 
 
 def _read_ahead(chunks: Iterator[list], depth: int = 4) -> Iterator[list]:
@@ -295,16 +404,34 @@ def _streamed(sql: str, params: list) -> Iterator[tuple]:
             yield from page
 
 
-def _changed_rows(run: SyncRun) -> Iterator[tuple[int, str, str, str, bool]]:
-    """(position, key, hash, record id, is new) of added and changed rows, in position order."""
-    for position, key, digest, record_id, snapshot_id in _streamed(
-        _CHANGES_SQL.format(**_tables(run)), [run.sync_id, run.full_resync]
-    ):
+def _make_diff(run: SyncRun) -> int:
+    """Diff the stage with the snapshot into the run's diff table; the number of added and changed
+    rows."""
+    tables = _tables(run)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_DIFF_SQL["postgresql"].format(**tables), [run.sync_id, run.full_resync])
+        else:
+            cursor.execute(_DIFF_SQL["sqlite"].format(**tables), [run.sync_id, run.full_resync, run.sync_id])
+        cursor.execute(f"SELECT COUNT(*) FROM {tables['diff']} WHERE row_hash IS NOT NULL")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _changed_rows(run: SyncRun, *, by_key: bool) -> Iterator[tuple[int, str, str, str, bool]]:
+    """(position, key, hash, record id, is new) of added and changed rows, in position order, or in
+    key order (byte by byte) with `by_key`."""
+    order = "position"
+    if by_key:
+        order = 'primary_key COLLATE "C"' if connection.vendor == "postgresql" else "primary_key"
+    sql = f"""SELECT position, primary_key, row_hash, record_id, snapshot_id FROM {_tables(run)["diff"]}
+              WHERE row_hash IS NOT NULL ORDER BY {order}"""  # noqa: S608 - ours
+    for position, key, digest, record_id, snapshot_id in _streamed(sql, []):
         yield position, key, digest, record_id or "", snapshot_id is None or run.full_resync
 
 
 def _removed_rows(run: SyncRun) -> Iterator[tuple[str, str]]:
-    return _streamed(_REMOVED_SQL.format(**_tables(run)), [run.sync_id])
+    sql = f"SELECT primary_key, record_id FROM {_tables(run)['diff']} WHERE row_hash IS NULL"  # noqa: S608
+    return _streamed(sql, [])
 
 
 def _prepare_stage_for_joins(run: SyncRun) -> None:
@@ -353,22 +480,45 @@ def _values_from_spill(spill) -> Callable[[list[tuple]], list[tuple]]:
     return values_for
 
 
-def _values_by_key(reader: ModelReader, pk_column: str, read: list[str], key_type: type | None):
-    """PostgreSQL: read the changed rows' mapped columns again, by primary key, in the same snapshot."""
-    key = f"syncapp_model.{reader.quote(pk_column)}"
-    native = key_type in (int, str)
-    where = f"WHERE {key} = ANY(:keys)" if native else f"WHERE CAST({key} AS TEXT) = ANY(:keys)"
-    select = f"{key}, {reader.column_list(read)}" if read else key
+def _values_by_key(reader: ModelReader, pk_column: str, read: list[str]):
+    """PostgreSQL: read the changed rows' mapped columns again, by primary key, in the same snapshot.
+    An integer or text key is compared as it is (an index on it serves); others as their text."""
+    key_type, key_text = reader.key_type(pk_column), reader.key_expression(pk_column)
+    where = f"WHERE {reader.column(pk_column) if key_type else key_text} = ANY(:keys)"
+    select = f"{key_text}, {reader.column_list(read)}" if read else key_text
 
     def values_for(page: list[tuple]) -> list[tuple]:
         keys = [row[1] for row in page]
-        wanted = [key_type(k) for k in keys] if native else keys
+        wanted = [key_type(k) for k in keys] if key_type else keys
         found: dict[str, tuple] = {}
         _columns, chunks = reader.stream(select, where, keys=wanted)
         for chunk in chunks:
-            for row in chunk:
-                found[str(row[0])] = tuple(row[1:])
+            for key, *values in chunk:
+                found[key] = tuple(values)
         return [found[k] for k in keys]
+
+    return values_for
+
+
+def _values_by_merge(reader: ModelReader, pk_column: str, read: list[str]):
+    """PostgreSQL, many changes: one more pass of the source, sorted by key as the changed rows are
+    (byte by byte), merged with them; memory stays flat however many rows changed."""
+    key_text = reader.key_expression(pk_column)
+    select = f"{key_text}, {reader.column_list(read)}" if read else key_text
+    _columns, chunks = reader.stream(select, f'ORDER BY {key_text} COLLATE "C"')
+    rows = (row for chunk in chunks for row in chunk)
+    current = next(rows, None)
+
+    def values_for(page: list[tuple]) -> list[tuple]:
+        nonlocal current
+        found = []
+        for _position, key, *_ in page:
+            while current is not None and (current[0] is None or current[0] < key):
+                current = next(rows, None)
+            if current is None or current[0] != key:
+                raise LookupError(f"row {key!r} is missing from the model's second pass")
+            found.append(tuple(current[1:]))
+        return found
 
     return values_for
 
@@ -450,25 +600,31 @@ def plan_run(
             names = ", ".join(map(repr, missing))
             raise ModelQueryError(f"The model has no column {names}; its columns are {', '.join(columns)}.")
         if reader.hashes_in_source:
-            key_type = _stage_in_source(run, plan, reader, pk_column, read, on_progress)
-            first_run = run.full_resync or not SnapshotRow.objects.filter(sync_id=run.sync_id).exists()
-            values_for = None if first_run else _values_by_key(reader, pk_column, read, key_type)
+            _stage_in_source(run, plan, reader, pk_column, read, on_progress)
         else:
             _stage_python(run, plan, reader, pk_column, read, spill, on_progress)
-            values_for = _values_from_spill(spill)
         _prepare_stage_for_joins(run)
         on_streamed()
         with transaction.atomic():
             batcher = _Batcher(run, batch_sizes)
             duplicates = _duplicate_keys(run)
-            if values_for is None:  # PostgreSQL, first run: every row is added
+            first_run = run.full_resync or not SnapshotRow.objects.filter(sync_id=run.sync_id).exists()
+            if reader.hashes_in_source and first_run:  # every row is added: no diff, no lookups
                 _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, batcher)
             else:
-                _plan_changes(run, plan, read, duplicates, operations, batcher, values_for)
-            if operations["removed"] and not run.full_resync:
-                for key, record_id in _removed_rows(run):
-                    plan.planned["removed"] += 1
-                    batcher.add(operations["removed"], key, ChangeKind.REMOVED, record_id=record_id)
+                wanted = _make_diff(run)
+                if not reader.hashes_in_source:
+                    values_for = _values_from_spill(spill)
+                elif wanted > LOOKUP_PAGES * CHUNK_ROWS:
+                    values_for = _values_by_merge(reader, pk_column, read)
+                else:
+                    values_for = _values_by_key(reader, pk_column, read)
+                changed = _changed_rows(run, by_key=reader.hashes_in_source)
+                _plan_changes(plan, read, duplicates, operations, batcher, changed, values_for)
+                if operations["removed"] and not run.full_resync:
+                    for key, record_id in _removed_rows(run):
+                        plan.planned["removed"] += 1
+                        batcher.add(operations["removed"], key, ChangeKind.REMOVED, record_id=record_id)
             plan.batches = batcher.close()
     return plan
 
@@ -476,17 +632,16 @@ def plan_run(
 def _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, batcher) -> None:
     """PostgreSQL, first run (or full resync): one more stream of the source brings every row's values
     with its hash, in the same snapshot as the staged keys; nothing needs looking up."""
-    fingerprint = mappings_fingerprint(run.sync.config).hex()
-    select = f"syncapp_model.{reader.quote(pk_column)}, {reader.hash_expression(read)}"
+    fingerprint = mappings_fingerprint(run.sync.config)
+    select = f"{reader.key_expression(pk_column)}, {reader.hash_expression(read, fingerprint)}"
     if read:
         select += f", {reader.column_list(read)}"
-    _columns, chunks = reader.stream(select, fingerprint=fingerprint)
+    _columns, chunks = reader.stream(select)
     operation = operations[ChangeKind.ADDED]
     for chunk in chunks:
         for key, digest, *values in chunk:
             if key is None:
                 continue  # rejected while staging
-            key = str(key)
             if key in duplicates:
                 message = f"The primary key {key!r} appears on more than one row; none of them is sent."
                 plan.reject(key, ChangeKind.ADDED, "DUPLICATE_PRIMARY_KEY", message)
@@ -496,9 +651,9 @@ def _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, 
             batcher.add(operation, key, ChangeKind.ADDED, digest, "", columns)
 
 
-def _plan_changes(run, plan, read, duplicates, operations, batcher, values_for) -> None:
+def _plan_changes(plan, read, duplicates, operations, batcher, changed_rows, values_for) -> None:
     page: list[tuple] = []
-    for changed in _changed_rows(run):
+    for changed in changed_rows:
         page.append(changed)
         if len(page) == CHUNK_ROWS:
             _plan_page(plan, read, duplicates, operations, batcher, page, values_for)
@@ -509,7 +664,7 @@ def _plan_changes(run, plan, read, duplicates, operations, batcher, values_for) 
 def _plan_page(plan, read, duplicates, operations, batcher, page, values_for) -> None:
     wanted = []
     for row in page:
-        position, key, digest, record_id, is_new = row
+        _position, key, _digest, _record_id, is_new = row
         change = ChangeKind.ADDED if is_new else ChangeKind.CHANGED
         if key in duplicates:
             message = f"The primary key {key!r} appears on more than one row; none of them is sent."

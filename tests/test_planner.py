@@ -7,7 +7,7 @@ import sqlalchemy
 
 from destinations.adapters import RowResult
 from models_catalog.models import SourceKind
-from syncs import services
+from syncs import planner, services
 from syncs.models import BatchStatus, PlannedRow, RunBatch, SyncRun
 from syncs.planner import ModelQueryError, plan_run
 from tests import factories
@@ -69,13 +69,13 @@ def execute(warehouse, sql):
 
 @pytest.fixture
 def sync(world, warehouse):
-    def make(mode="mirror"):
+    def make(mode="mirror", mappings=MAPPINGS):
         source = factories.SourceFactory(workspace=world.acme, **({"password": ""} | warehouse.source))
         model = factories.ModelFactory(workspace=world.acme, source=source, sql="SELECT * FROM customers")
         return factories.SyncFactory(
             workspace=world.acme,
             model=model,
-            config={"object": "customer", "mode": mode, "mappings": MAPPINGS},
+            config={"object": "customer", "mode": mode, "mappings": mappings},
         )
 
     return make
@@ -194,3 +194,104 @@ def test_bad_sql_is_a_clear_message(sync, warehouse, sql, message):
     with pytest.raises(ModelQueryError, match=message):
         plan(s)
     assert warehouse.count() == 5  # nothing lost
+
+
+@pytest.mark.parametrize("warehouse", ["postgresql"], indirect=True)
+def test_a_query_failing_midway_through_the_stream_is_a_clear_message_and_a_clean_stop(sync, warehouse):
+    s = sync()
+    confirm_everything(plan(s)[0])
+    s.model.sql = "SELECT * FROM customers WHERE 10 / (id - 3) <> 0"  # fails on the third row
+    s.model.save()
+    with pytest.raises(ModelQueryError, match="The model's query failed: division by zero"):
+        plan(s)
+    s.model.sql = "SELECT * FROM customers"
+    s.model.save()
+    assert plan(s)[2] == set()  # the snapshot is whole, and the app database's session still works
+
+
+@pytest.mark.parametrize("warehouse", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    ("key_type", "keys"),
+    [
+        ("BIGINT", ["1", "2", "3"]),
+        ("VARCHAR(40)", ["a-1", "b 2", "c\t3"]),
+        (
+            "UUID",
+            [
+                "0b6f8a1e-0000-4000-8000-000000000001",
+                "0b6f8a1e-0000-4000-8000-000000000002",
+                "0b6f8a1e-0000-4000-8000-000000000003",
+            ],
+        ),
+        ("NUMERIC(12, 2)", ["1.50", "2.00", "3.25"]),
+    ],
+)
+def test_postgresql_hashes_columns_of_every_type_and_reads_rows_back_by_any_key_type(
+    sync, warehouse, key_type, keys
+):
+    """PostgreSQL hashes in the source: a change in a column of a type it cannot hash as such (json,
+    arrays) or in the case of a text under a case-blind collation is still a change; the changed
+    rows' values come back by key whatever the key's type; keys are kept as PostgreSQL writes them."""
+    warehouse.execute("DROP TABLE customers")
+    warehouse.execute(
+        "CREATE COLLATION IF NOT EXISTS case_blind "
+        "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
+    )
+    warehouse.execute(
+        f"CREATE TABLE customers (id {key_type}, name TEXT COLLATE case_blind, doc JSON, tags TEXT[], "
+        "seen TIMESTAMPTZ, amount NUMERIC, unmapped TEXT)"
+    )
+    for n, key in enumerate(keys, start=1):
+        warehouse.execute(
+            f"INSERT INTO customers VALUES ('{key}', 'Acme {n}', '{{\"tier\": {n}}}', ARRAY['a', 'b'], "
+            f"'2026-01-0{n} 10:00:00+00', {n}.5, 'x')"
+        )
+    mappings = [{"from": column, "to": f"custentity_{column}"} for column in ("name", "doc", "tags", "seen")]
+    s = sync(mappings=[*mappings, {"from": "amount", "to": "custentity_amount"}])
+    run, result, rows = plan(s)
+    assert rows == {("added", key, "upsert") for key in keys}
+    confirm_everything(run)
+    assert plan(s)[2] == set()
+
+    execute(warehouse, f"UPDATE customers SET doc = '{{\"tier\": 9}}' WHERE id = '{keys[0]}'")
+    execute(warehouse, f"UPDATE customers SET tags = ARRAY['a', 'c'] WHERE id = '{keys[1]}'")
+    execute(warehouse, f"UPDATE customers SET name = 'ACME 3' WHERE id = '{keys[2]}'")
+    execute(warehouse, "UPDATE customers SET unmapped = 'y'")
+    run, result, rows = plan(s)
+    assert rows == {("changed", key, "upsert") for key in keys}
+    values = {row.primary_key: row.values for row in PlannedRow.objects.filter(batch__run=run)}
+    assert values[keys[0]]["doc"] == {"$json": {"tier": 9}}
+    assert values[keys[1]]["tags"] == {"$json": ["a", "c"]}
+    assert values[keys[2]]["name"] == "ACME 3"
+
+
+@pytest.mark.parametrize("lookup_pages", [planner.LOOKUP_PAGES, 0], ids=["by-key", "merged"])
+def test_changed_rows_values_come_from_the_source_by_key_or_by_a_sorted_pass(
+    sync, warehouse, monkeypatch, lookup_pages
+):
+    """Few changes are read back by key; many (here: any, with no lookup pages) by one more pass of
+    the source merged with the diff. Both give the same plan, with null and duplicated keys rejected."""
+    monkeypatch.setattr(planner, "LOOKUP_PAGES", lookup_pages)
+    s = sync()
+    confirm_everything(plan(s)[0])
+    execute(warehouse, "UPDATE customers SET name = 'Renamed ' || id WHERE id IN (2, 4)")
+    execute(warehouse, "INSERT INTO customers VALUES (10, 'Ten', 'rome', 'x'), (7, 'Seven', 'oslo', 'x')")
+    execute(warehouse, "INSERT INTO customers VALUES (NULL, 'No key', 'paris', 'x')")
+    execute(warehouse, "INSERT INTO customers VALUES (3, 'Twin', 'nice', 'x')")
+    run, result, rows = plan(s)
+    assert rows == {("changed", "2", "upsert"), ("changed", "4", "upsert")} | {
+        ("added", "7", "upsert"),
+        ("added", "10", "upsert"),
+    }
+    values = {row.primary_key: row.values for row in PlannedRow.objects.filter(batch__run=run)}
+    assert values == {
+        "2": {"name": "Renamed 2", "city": "paris"},
+        "4": {"name": "Renamed 4", "city": "paris"},
+        "7": {"name": "Seven", "city": "oslo"},
+        "10": {"name": "Ten", "city": "rome"},
+    }
+    # Key 3's new twin is refused; its unchanged sibling is what the destination holds already.
+    assert sorted((key, code) for key, _change, code, _message in result.rejected) == [
+        ("", "NULL_PRIMARY_KEY"),
+        ("3", "DUPLICATE_PRIMARY_KEY"),
+    ]
