@@ -215,10 +215,10 @@ _DIFF_SQL = {
     """,
 }
 _DUPLICATES_SQL = "SELECT primary_key FROM {stage} GROUP BY primary_key HAVING COUNT(*) > 1"
-# Changed rows' values are read back from a PostgreSQL source by key, a page at a time, while they
-# fit in this many pages; each page may cost the source a scan, so more changes than that are read
+# Changed rows' values are read back from a PostgreSQL source by key, in one lookup, when there are
+# at most this many; a lookup may cost the source a whole scan, so more changes than that are read
 # in one more pass of the source, sorted by key and merged with the diff.
-LOOKUP_PAGES = 4
+LOOKUP_ROWS = 20_000
 
 
 def _tables(run: SyncRun) -> dict[str, str]:
@@ -612,15 +612,15 @@ def plan_run(
             if reader.hashes_in_source and first_run:  # every row is added: no diff, no lookups
                 _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, batcher)
             else:
-                wanted = _make_diff(run)
+                wanted, page_size = _make_diff(run), CHUNK_ROWS
                 if not reader.hashes_in_source:
                     values_for = _values_from_spill(spill)
-                elif wanted > LOOKUP_PAGES * CHUNK_ROWS:
+                elif wanted > LOOKUP_ROWS:
                     values_for = _values_by_merge(reader, pk_column, read)
                 else:
-                    values_for = _values_by_key(reader, pk_column, read)
+                    values_for, page_size = _values_by_key(reader, pk_column, read), LOOKUP_ROWS
                 changed = _changed_rows(run, by_key=reader.hashes_in_source)
-                _plan_changes(plan, read, duplicates, operations, batcher, changed, values_for)
+                _plan_changes(plan, read, duplicates, operations, batcher, changed, values_for, page_size)
                 if operations["removed"] and not run.full_resync:
                     for key, record_id in _removed_rows(run):
                         plan.planned["removed"] += 1
@@ -651,11 +651,11 @@ def _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, 
             batcher.add(operation, key, ChangeKind.ADDED, digest, "", columns)
 
 
-def _plan_changes(plan, read, duplicates, operations, batcher, changed_rows, values_for) -> None:
+def _plan_changes(plan, read, duplicates, operations, batcher, changed_rows, values_for, page_size) -> None:
     page: list[tuple] = []
     for changed in changed_rows:
         page.append(changed)
-        if len(page) == CHUNK_ROWS:
+        if len(page) == page_size:
             _plan_page(plan, read, duplicates, operations, batcher, page, values_for)
             page = []
     _plan_page(plan, read, duplicates, operations, batcher, page, values_for)

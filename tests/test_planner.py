@@ -265,13 +265,13 @@ def test_postgresql_hashes_columns_of_every_type_and_reads_rows_back_by_any_key_
     assert values[keys[2]]["name"] == "ACME 3"
 
 
-@pytest.mark.parametrize("lookup_pages", [planner.LOOKUP_PAGES, 0], ids=["by-key", "merged"])
+@pytest.mark.parametrize("lookup_rows", [planner.LOOKUP_ROWS, 0], ids=["by-key", "merged"])
 def test_changed_rows_values_come_from_the_source_by_key_or_by_a_sorted_pass(
-    sync, warehouse, monkeypatch, lookup_pages
+    sync, warehouse, monkeypatch, lookup_rows
 ):
-    """Few changes are read back by key; many (here: any, with no lookup pages) by one more pass of
+    """Few changes are read back by key; many (here: any, with no lookup allowed) by one more pass of
     the source merged with the diff. Both give the same plan, with null and duplicated keys rejected."""
-    monkeypatch.setattr(planner, "LOOKUP_PAGES", lookup_pages)
+    monkeypatch.setattr(planner, "LOOKUP_ROWS", lookup_rows)
     s = sync()
     confirm_everything(plan(s)[0])
     execute(warehouse, "UPDATE customers SET name = 'Renamed ' || id WHERE id IN (2, 4)")
