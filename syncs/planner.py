@@ -11,9 +11,9 @@ a REPEATABLE READ snapshot, so that every read sees the same rows), through serv
 2. Diff: added, changed and removed rows come from one join of the stage with the sync's snapshot
    (a full join on PostgreSQL), kept in a temporary table of the run's own.
 3. Values: the mapped columns of the added and changed rows come from the spill file (one merge
-   pass), or on PostgreSQL from the source again, in the same snapshot: by primary key, a page at a
-   time, for a few pages of changes; in one more pass sorted by key and merged with the diff for
-   more; in one more stream of every row for a first run, when every row is added.
+   pass), or on PostgreSQL from the source again, in the same snapshot: by primary key in one lookup
+   for up to LOOKUP_ROWS changes; in one more pass sorted by key and merged with the diff for more;
+   in one more stream of every row for a first run, when every row is added.
 4. Batches: rows are cut into batches of the sizes the destination accepts.
 Memory stays flat whatever the model's size: everything moves in chunks of CHUNK_ROWS.
 """
@@ -149,6 +149,10 @@ class ModelReader:
     def column_list(self, names: list[str]) -> str:
         return ", ".join(map(self.column, names))
 
+    def keyed(self, key: str, *expressions: str, columns: list[str] = ()) -> str:
+        """PostgreSQL: a select list of the key as text, then `expressions`, then `columns`."""
+        return ", ".join([self.key_expression(key), *expressions, *map(self.column, columns)])
+
     def key_expression(self, name: str) -> str:
         """PostgreSQL: the primary key as text, written by the source (as the snapshot keeps it)."""
         return f"CAST({self.column(name)} AS TEXT)"
@@ -232,7 +236,7 @@ def _tables(run: SyncRun) -> dict[str, str]:
 @contextmanager
 def _stage_table(run: SyncRun) -> Iterator[None]:
     """The run's stage and diff: temporary tables of this database session, dropped when the plan is
-    done. Rows staged from a PostgreSQL source are matched by key: their positions may be null."""
+    done. Rows staged from a PostgreSQL source are matched by key: they have no positions."""
     tables = _tables(run)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {tables['stage']}")
@@ -273,10 +277,7 @@ def _stage_python(run, plan, reader, pk_column, read, spill, on_progress) -> Non
     position = 0
     for chunk in chunks:
         kept = []
-        for row in chunk:
-            if row[key_at] is None:
-                plan.reject("", ChangeKind.ADDED, "NULL_PRIMARY_KEY", f"The primary key {pk_column} is null.")
-                continue
+        for row in _without_null_keys(plan, pk_column, chunk, key_at):
             kept.append((position, str(row[key_at]), tuple(row[i] for i in read_at)))
             position += 1
         plan.query_size += len(chunk)
@@ -291,19 +292,16 @@ def _stage_in_source(run, plan, reader, pk_column, read, on_progress) -> None:
     Into a PostgreSQL stage they go through one COPY at a time for PROGRESS_SECONDS (the run's
     heartbeat in between), mostly as text built in bulk; elsewhere chunk by chunk."""
     fingerprint = mappings_fingerprint(run.sync.config)
-    select = f"{reader.key_expression(pk_column)}, {reader.hash_expression(read, fingerprint)}"
-    _columns, chunks = reader.stream(select)
+    _columns, chunks = reader.stream(reader.keyed(pk_column, reader.hash_expression(read, fingerprint)))
     chunks = _read_ahead(chunks)
+    stage = _tables(run)["stage"]
     if connection.vendor != "postgresql":
-        position = 0
         for chunk in chunks:
             plan.query_size += len(chunk)
-            keyed = _without_null_keys(plan, pk_column, chunk)
-            _stage(run, [(position + n, key, digest) for n, (key, digest) in enumerate(keyed)])
-            position += len(keyed)
+            _copy_rows(stage, ["primary_key", "row_hash"], _without_null_keys(plan, pk_column, chunk))
             on_progress()
         return
-    copy_sql = f"COPY {_tables(run)['stage']} (primary_key, row_hash) FROM STDIN"
+    copy_sql = f"COPY {stage} (primary_key, row_hash) FROM STDIN"
     more = True
     while more:
         more, deadline = False, time.monotonic() + PROGRESS_SECONDS
@@ -323,11 +321,11 @@ def _stage_in_source(run, plan, reader, pk_column, read, on_progress) -> None:
         on_progress()
 
 
-def _without_null_keys(plan: Plan, pk_column: str, rows: list[tuple]) -> list[tuple]:
-    """The rows whose key (the first value) is not null; the others are rejected."""
+def _without_null_keys(plan: Plan, pk_column: str, rows: list[tuple], key_at: int = 0) -> list[tuple]:
+    """The rows whose key (the value at `key_at`) is not null; the others are rejected."""
     kept = []
     for row in rows:
-        if row[0] is None:
+        if row[key_at] is None:
             plan.reject("", ChangeKind.ADDED, "NULL_PRIMARY_KEY", f"The primary key {pk_column} is null.")
         else:
             kept.append(row)
@@ -483,9 +481,9 @@ def _values_from_spill(spill) -> Callable[[list[tuple]], list[tuple]]:
 def _values_by_key(reader: ModelReader, pk_column: str, read: list[str]):
     """PostgreSQL: read the changed rows' mapped columns again, by primary key, in the same snapshot.
     An integer or text key is compared as it is (an index on it serves); others as their text."""
-    key_type, key_text = reader.key_type(pk_column), reader.key_expression(pk_column)
-    where = f"WHERE {reader.column(pk_column) if key_type else key_text} = ANY(:keys)"
-    select = f"{key_text}, {reader.column_list(read)}" if read else key_text
+    key_type = reader.key_type(pk_column)
+    where = f"WHERE {reader.column(pk_column) if key_type else reader.key_expression(pk_column)} = ANY(:keys)"
+    select = reader.keyed(pk_column, columns=read)
 
     def values_for(page: list[tuple]) -> list[tuple]:
         keys = [row[1] for row in page]
@@ -503,9 +501,8 @@ def _values_by_key(reader: ModelReader, pk_column: str, read: list[str]):
 def _values_by_merge(reader: ModelReader, pk_column: str, read: list[str]):
     """PostgreSQL, many changes: one more pass of the source, sorted by key as the changed rows are
     (byte by byte), merged with them; memory stays flat however many rows changed."""
-    key_text = reader.key_expression(pk_column)
-    select = f"{key_text}, {reader.column_list(read)}" if read else key_text
-    _columns, chunks = reader.stream(select, f'ORDER BY {key_text} COLLATE "C"')
+    order = f'ORDER BY {reader.key_expression(pk_column)} COLLATE "C"'
+    _columns, chunks = reader.stream(reader.keyed(pk_column, columns=read), order)
     rows = (row for chunk in chunks for row in chunk)
     current = next(rows, None)
 
@@ -633,9 +630,7 @@ def _plan_all_added(run, plan, reader, pk_column, read, duplicates, operations, 
     """PostgreSQL, first run (or full resync): one more stream of the source brings every row's values
     with its hash, in the same snapshot as the staged keys; nothing needs looking up."""
     fingerprint = mappings_fingerprint(run.sync.config)
-    select = f"{reader.key_expression(pk_column)}, {reader.hash_expression(read, fingerprint)}"
-    if read:
-        select += f", {reader.column_list(read)}"
+    select = reader.keyed(pk_column, reader.hash_expression(read, fingerprint), columns=read)
     _columns, chunks = reader.stream(select)
     operation = operations[ChangeKind.ADDED]
     for chunk in chunks:
