@@ -165,16 +165,25 @@ class SourceList(Schema):
     hasMore: bool
 
 
-class SourceCreate(Input):
+class _ConnectionCreate(Input):
+    """A source or a destination, as created: its kind (`type`) and its settings."""
+
     name: Text
-    slug: Text | None = Field(None, description="Ignored: a source's slug is derived from its name.")
     type: Text
     configuration: JsonObject
 
 
-class SourceUpdate(Input):
+class _ConnectionUpdate(Input):
     name: Text | None = None
     configuration: JsonObject | None = None
+
+
+class SourceCreate(_ConnectionCreate):
+    slug: Text | None = Field(None, description="Ignored: a source's slug is derived from its name.")
+
+
+class SourceUpdate(_ConnectionUpdate):
+    pass
 
 
 # ---------------------------------------------------------------------------------------- models
@@ -249,16 +258,12 @@ class DestinationList(Schema):
     hasMore: bool
 
 
-class DestinationCreate(Input):
-    name: Text
+class DestinationCreate(_ConnectionCreate):
     slug: Text | None = Field(None, description="Ignored: a destination's slug is derived from its name.")
-    type: Text
-    configuration: JsonObject
 
 
-class DestinationUpdate(Input):
-    name: Text | None = None
-    configuration: JsonObject | None = None
+class DestinationUpdate(_ConnectionUpdate):
+    pass
 
 
 # ---------------------------------------------------------------------------------------- syncs
