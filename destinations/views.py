@@ -48,7 +48,7 @@ def _destination_form(request: HttpRequest, destination: Destination) -> HttpRes
         )
         if request.htmx:  # only the result: the secrets typed in the form stay where they are
             return render(
-                request, "destinations/destination_form.html#connection", {"connection": connection}
+                request, "includes/connection_test.html#result", {"connection": connection}
             )
     elif request.method == "POST" and action != "change_kind" and form.is_valid():
         form.save()

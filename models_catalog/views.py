@@ -65,7 +65,7 @@ def _source_form(request: HttpRequest, source: Source) -> HttpResponse:
             source_test_connection(source=form.instance) if form.is_valid() else settings_to_fix(form)
         )
         if request.htmx:  # only the result: the password typed in the form stays where it is
-            return render(request, "models_catalog/source_form.html#connection", {"connection": connection})
+            return render(request, "includes/connection_test.html#result", {"connection": connection})
     elif request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"The source {form.instance.name} is saved.")
