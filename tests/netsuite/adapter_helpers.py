@@ -1,6 +1,8 @@
 """Shared set-up for the adapter's tests: an account with custom fields of every type and a custom
 record type, and NetSuiteAdapters for it over SOAP or REST."""
 
+import json
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -87,3 +89,34 @@ def customer(n: int, **fields) -> OutgoingRecord:
         external_id=f"c-{n}",
         fields={"companyName": f"Company {n}", "email": f"c{n}@example.com", **fields},
     )
+
+
+def sandbox_destination(workspace, account: dict, *, name: str | None = None, **config):
+    """A NetSuite destination on the sandbox account `account` (the netsuite_account fixture's)."""
+    from tests import factories
+
+    return factories.DestinationFactory(
+        workspace=workspace,
+        **({"name": name} if name else {}),
+        config={"account_id": account["account_id"], "base_url": account["base_url"]} | config,
+        credentials=json.dumps(token_of(account)),
+    )
+
+
+class Warehouse:
+    """A SQLite warehouse file with one `customers` table that tests edit between runs."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.sql("CREATE TABLE customers (id INTEGER, name TEXT, email TEXT, city TEXT, note TEXT)")
+
+    def sql(self, statement: str, *params) -> None:
+        with sqlite3.connect(self.path) as db:
+            db.execute(statement, params)
+
+    def add(self, first: int, last: int) -> None:
+        with sqlite3.connect(self.path) as db:
+            db.executemany(
+                "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+                [(n, f"Company {n}", f"c{n}@example.com", "paris", "") for n in range(first, last + 1)],
+            )

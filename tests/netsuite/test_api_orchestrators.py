@@ -9,7 +9,6 @@ in its own environment) lists syncs, triggers one and reads its runs.
 
 import json
 import os
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from syncs.models import RunTrigger, SyncRun
 from tests import factories
 from tests.api_support import TERMINAL
 from tests.conftest import needs_service
+from tests.netsuite.adapter_helpers import Warehouse, sandbox_destination
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,23 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SDK_PYTHON = ROOT / "var" / "hightouch-sdk" / "bin" / "python"
 # What the Airflow provider (and dagster-hightouch) keep polling on, and what ends their wait.
 PENDING = {"queued", "querying", "processing", "reporting", "pending"}
-
-
-class Warehouse:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sql("CREATE TABLE customers (id INTEGER, name TEXT, email TEXT)")
-
-    def sql(self, statement: str, *params) -> None:
-        with sqlite3.connect(self.path) as db:
-            db.execute(statement, params)
-
-    def add(self, first: int, last: int) -> None:
-        with sqlite3.connect(self.path) as db:
-            db.executemany(
-                "INSERT INTO customers VALUES (?, ?, ?)",
-                [(n, f"Company {n}", f"c{n}@example.com") for n in range(first, last + 1)],
-            )
 
 
 @pytest.fixture
@@ -58,14 +41,7 @@ def sync(world, tmp_path, netsuite_account):
         workspace=world.acme, kind=SourceKind.SQLITE, database=str(warehouse.path), host="", password=""
     )
     model = factories.ModelFactory(workspace=world.acme, source=source, sql="SELECT * FROM customers")
-    credentials = {
-        key: netsuite_account[key] for key in ("consumer_key", "consumer_secret", "token_id", "token_secret")
-    }
-    destination = factories.DestinationFactory(
-        workspace=world.acme,
-        config={"account_id": netsuite_account["account_id"], "base_url": netsuite_account["base_url"]},
-        credentials=json.dumps(credentials),
-    )
+    destination = sandbox_destination(world.acme, netsuite_account)
     made = factories.SyncFactory(
         workspace=world.acme,
         slug="customers-to-netsuite",

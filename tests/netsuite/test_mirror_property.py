@@ -4,7 +4,6 @@ The runs go through the engine's services in this process (planning, batches, sn
 sandbox over HTTP; the Celery plumbing around them is covered by test_sync_engine.
 """
 
-import json
 import sqlite3
 
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +13,7 @@ from models_catalog.models import SourceKind
 from syncs import services
 from syncs.models import RunStatus, SyncRun
 from tests import factories
+from tests.netsuite.adapter_helpers import sandbox_destination
 
 KEYS = st.integers(min_value=1, max_value=40)
 NAMES = st.sampled_from(["Acme", "Globex", "Initech", "Umbrella"])
@@ -47,17 +47,10 @@ def test_mirror_mode_leaves_the_sandbox_holding_exactly_the_models_rows(
     source = factories.SourceFactory(
         workspace=world.acme, kind=SourceKind.SQLITE, database=str(warehouse), host="", password=""
     )
-    credentials = {
-        key: netsuite_account[key] for key in ("consumer_key", "consumer_secret", "token_id", "token_secret")
-    }
     sync = factories.SyncFactory(
         workspace=world.acme,
         model=factories.ModelFactory(workspace=world.acme, source=source, sql="SELECT * FROM customers"),
-        destination=factories.DestinationFactory(
-            workspace=world.acme,
-            config={"account_id": netsuite_account["account_id"], "base_url": netsuite_account["base_url"]},
-            credentials=json.dumps(credentials),
-        ),
+        destination=sandbox_destination(world.acme, netsuite_account),
         config={"object": "customer", "mode": "mirror", "mappings": [{"from": "name", "to": "companyName"}]},
     )
     for state in states:

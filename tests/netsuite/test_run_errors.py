@@ -1,6 +1,5 @@
 """Bad input ends a run with a clear message on the run, and loses nothing."""
 
-import json
 import sqlite3
 
 import pytest
@@ -9,6 +8,7 @@ from models_catalog.models import SourceKind
 from syncs import services
 from syncs.models import RejectedRow, RunStatus, SyncRun
 from tests import factories
+from tests.netsuite.adapter_helpers import sandbox_destination
 
 
 @pytest.fixture
@@ -22,18 +22,10 @@ def make_sync(world, tmp_path, netsuite_account):
         source = factories.SourceFactory(
             workspace=world.acme, kind=SourceKind.SQLITE, database=str(path), host="", password=""
         )
-        keys = ("consumer_key", "consumer_secret", "token_id", "token_secret")
         return factories.SyncFactory(
             workspace=world.acme,
             model=factories.ModelFactory(workspace=world.acme, source=source, sql=sql),
-            destination=factories.DestinationFactory(
-                workspace=world.acme,
-                config={
-                    "account_id": netsuite_account["account_id"],
-                    "base_url": netsuite_account["base_url"],
-                },
-                credentials=json.dumps({key: netsuite_account[key] for key in keys}),
-            ),
+            destination=sandbox_destination(world.acme, netsuite_account),
             config={
                 "object": "customer",
                 "mode": "upsert",

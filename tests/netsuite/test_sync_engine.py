@@ -4,8 +4,6 @@ Runs are triggered the way the product triggers them and driven by worker proces
 watches the run's status in the database and the records in the sandbox.
 """
 
-import json
-import sqlite3
 import time
 
 import pytest
@@ -14,6 +12,7 @@ from models_catalog.models import SourceKind
 from syncs import services
 from syncs.models import RejectedRow, RunStatus, SyncRun
 from tests import factories
+from tests.netsuite.adapter_helpers import Warehouse, sandbox_destination
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,25 +22,6 @@ MAPPINGS = [
     {"template": "{{ city | upcase }}", "to": "comments"},
 ]
 TERMINAL = {RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILED, RunStatus.INCOMPLETE, RunStatus.CANCELLED}
-
-
-class Warehouse:
-    """A SQLite warehouse file with one `customers` table the test edits between runs."""
-
-    def __init__(self, path) -> None:
-        self.path = path
-        self.sql("CREATE TABLE customers (id INTEGER, name TEXT, email TEXT, city TEXT, note TEXT)")
-
-    def sql(self, statement: str, *params) -> None:
-        with sqlite3.connect(self.path) as db:
-            db.execute(statement, params)
-
-    def add(self, first: int, last: int) -> None:
-        with sqlite3.connect(self.path) as db:
-            db.executemany(
-                "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
-                [(n, f"Company {n}", f"c{n}@example.com", "paris", "") for n in range(first, last + 1)],
-            )
 
 
 @pytest.fixture
@@ -56,16 +36,7 @@ def make_sync(world, warehouse, netsuite_account):
             workspace=world.acme, kind=SourceKind.SQLITE, database=str(warehouse.path), host="", password=""
         )
         model = factories.ModelFactory(workspace=world.acme, source=source, sql="SELECT * FROM customers")
-        credentials = {
-            key: netsuite_account[key]
-            for key in ("consumer_key", "consumer_secret", "token_id", "token_secret")
-        }
-        destination = factories.DestinationFactory(
-            workspace=world.acme,
-            config={"account_id": netsuite_account["account_id"], "base_url": netsuite_account["base_url"]}
-            | destination_config,
-            credentials=json.dumps(credentials),
-        )
+        destination = sandbox_destination(world.acme, netsuite_account, **destination_config)
         return factories.SyncFactory(
             workspace=world.acme,
             model=model,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from models_catalog.models import SourceKind
 from syncs.models import Sync
 from tests import factories
+from tests.netsuite.adapter_helpers import sandbox_destination
 
 pytestmark = pytest.mark.django_db
 
@@ -53,15 +54,7 @@ def destination(world, netsuite_sandbox, netsuite_account):
             {"record_type": "customer", "script_id": "custentity_country", "label": "Country", "type": "text"}
         ],
     )
-    credentials = {
-        key: netsuite_account[key] for key in ("consumer_key", "consumer_secret", "token_id", "token_secret")
-    }
-    return factories.DestinationFactory(
-        workspace=world.acme,
-        name="NetSuite sandbox",
-        config={"account_id": netsuite_account["account_id"], "base_url": netsuite_account["base_url"]},
-        credentials=json.dumps(credentials),
-    )
+    return sandbox_destination(world.acme, netsuite_account, name="NetSuite sandbox")
 
 
 def step(client, data: dict, *, action: str = "refresh", path: str | None = None):
