@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import psycopg
 import sqlalchemy
 import sqlparse
 from django.db import connection, transaction
@@ -129,13 +130,38 @@ class ModelReader:
         # PostgreSQL hashes rows itself: only keys and hashes travel, and values are read by key.
         self.hashes_in_source = conn.dialect.name == "postgresql"
         self._type_codes: dict[str, object] = {}
+        self._cursors = 0
 
     def stream(self, select: str = "*", where: str = "", **params) -> tuple[list[str], Iterator]:
         statement = f"SELECT {select} FROM ({self.sql}) AS syncapp_model {where}"  # noqa: S608 - the model's query
+        if self.hashes_in_source and not params:
+            return self._stream_from_driver(statement)
         result = self.conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(
             sqlalchemy.text(statement), params
         )
         return list(result.keys()), result.partitions(CHUNK_ROWS)
+
+    def _stream_from_driver(self, statement: str) -> tuple[list[str], Iterator]:
+        """PostgreSQL: a server-side cursor of psycopg itself, in the reader's transaction. The
+        planner's big streams (a key and a hash a row, or rows sorted by key) skip SQLAlchemy's rows."""
+        self._cursors += 1
+        cursor = self.conn.connection.driver_connection.cursor(name=f"syncapp_model_{self._cursors}")
+        try:
+            cursor.execute(statement)
+        except psycopg.Error as exc:
+            cursor.close()
+            raise ModelQueryError(f"The model's query failed: {str(exc).strip()}") from None
+        return [column.name for column in cursor.description], self._chunks(cursor)
+
+    @staticmethod
+    def _chunks(cursor) -> Iterator[list[tuple]]:
+        try:
+            while chunk := cursor.fetchmany(CHUNK_ROWS):
+                yield chunk
+        except psycopg.Error as exc:
+            raise ModelQueryError(f"The model's query failed: {str(exc).strip()}") from None
+        finally:
+            cursor.close()
 
     def columns(self) -> list[str]:
         statement = f"SELECT * FROM ({self.sql}) AS syncapp_model LIMIT 0"  # noqa: S608 - the model's query
